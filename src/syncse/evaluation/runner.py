@@ -1,0 +1,166 @@
+"""Run registered tasks on one model and write the results (JSON + markdown)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from syncse.evaluation import reranking, sts, transfer  # noqa: F401  (registers the tasks)
+from syncse.evaluation.encoding import CachedEncoder
+from syncse.evaluation.tasks import GROUPS, TASKS, Task, expand_task_names
+
+CATEGORY_TITLES = {
+    "sts": "STS (Spearman x100)",
+    "transfer": "Transfer (accuracy %)",
+    "rerank": "Reranking (MAP x100)",
+    "mteb-rerank": "MTEB reranking (MAP x100)",
+}
+SHORT_NAMES = {"STSBenchmark": "STS-B", "SICKRelatedness": "SICK-R"}
+
+
+@dataclass
+class EvaluationConfig:
+    """What to evaluate and on which data; typed so the CLI, the pipeline and tests share it."""
+
+    model: str
+    data_dir: Path
+    tasks: list[str] = field(default_factory=lambda: ["sts"])
+    rerank_files: list[Path] = field(default_factory=list)
+    limit: int | None = None
+    batch_size: int = 128
+    device: str | None = None
+
+
+def _versions() -> dict[str, str]:
+    import sentence_transformers
+    import sklearn
+    import torch
+    import transformers
+
+    import syncse
+
+    return {
+        "syncse": syncse.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "transformers": transformers.__version__,
+        "torch": torch.__version__,
+        "scikit_learn": sklearn.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def build_tasks(config: EvaluationConfig) -> list[Task]:
+    tasks: list[Task] = [
+        TASKS[n](config.data_dir, config.limit) for n in expand_task_names(config.tasks)
+    ]
+    tasks += [reranking.FileRerankTask(Path(p), config.limit) for p in config.rerank_files]
+    for task in tasks:  # fail before any encoding if a file is missing
+        task.check_files()
+    return tasks
+
+
+def summarise(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    summary = {}
+    for category in ("sts", "transfer", "rerank", "mteb-rerank"):
+        names = [n for n, r in results.items() if r["category"] == category]
+        if names:
+            values = [results[n][results[n]["main_metric"]] for n in names]
+            summary[category] = {
+                "avg": sum(values) / len(values),
+                "tasks": names,
+                "complete": set(GROUPS.get(category, [])) <= set(names),
+            }
+    return summary
+
+
+def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> dict[str, Any]:
+    """Evaluate `config.model` (or an already loaded `model`) on the configured tasks."""
+    from syncse.models import load_encoder, resolve_encoder
+
+    tasks = build_tasks(config)
+    start = time.perf_counter()
+    if model is None:
+        model = load_encoder(config.model, device=config.device)
+    encoder = CachedEncoder(model, batch_size=config.batch_size)
+    results: dict[str, dict[str, Any]] = {}
+    for task in tasks:
+        task_start = time.perf_counter()
+        metrics = task.evaluate(encoder)
+        metrics.update(
+            category=task.category,
+            main_metric=task.main_metric,
+            seconds=round(time.perf_counter() - task_start, 2),
+        )
+        results[task.name] = metrics
+        log(
+            f"{task.name:<24} {task.main_metric} {metrics[task.main_metric]:6.2f} "
+            f"({metrics['seconds']:.1f}s)"
+        )
+    try:
+        model_path = resolve_encoder(config.model)
+    except Exception:  # an in-memory model need not have a resolvable name
+        model_path = config.model
+    return {
+        "model": config.model,
+        "model_path": model_path,
+        "data_dir": str(config.data_dir),
+        "limit": config.limit,
+        "tasks": results,
+        "summary": summarise(results),
+        "timings": {
+            "total_seconds": round(time.perf_counter() - start, 2),
+            "encode_seconds": round(encoder.encode_seconds, 2),
+            "sentences_encoded": encoder.sentences_encoded,
+        },
+        "versions": _versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_results(results: dict[str, Any], out: Path) -> Path:
+    """Write JSON to `out` and the markdown table beside it (`.md`). Returns the markdown path."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(out)  # atomic: a crash never leaves a half-written results file
+    md = out.with_suffix(".md")
+    md.write_text(results_markdown(results), encoding="utf-8")
+    return md
+
+
+def results_markdown(results: dict[str, Any]) -> str:
+    lines = [f"# Evaluation: {results['model']}", ""]
+    if results.get("limit"):
+        lines += [
+            f"Subsampled: at most {results['limit']} examples per split (quick check, "
+            "not comparable with published figures).",
+            "",
+        ]
+    for category, title in CATEGORY_TITLES.items():
+        names = [n for n, r in results["tasks"].items() if r["category"] == category]
+        if not names:
+            continue
+        heads = [SHORT_NAMES.get(n, n) for n in names]
+        values = [f"{results['tasks'][n][results['tasks'][n]['main_metric']]:.2f}" for n in names]
+        if len(names) > 1:
+            heads.append("avg")
+            values.append(f"{results['summary'][category]['avg']:.2f}")
+        lines += [
+            f"## {title}",
+            "",
+            "| " + " | ".join(heads) + " |",
+            "|" + " --- |" * len(heads),
+            "| " + " | ".join(values) + " |",
+            "",
+        ]
+    t = results["timings"]
+    lines.append(
+        f"{t['sentences_encoded']} distinct sentences encoded in {t['encode_seconds']}s; "
+        f"total {t['total_seconds']}s."
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,221 @@
+"""Semantic textual similarity tasks in the SentEval "all" setting used by SimCSE and SynCSE.
+
+Fidelity to SentEval matters because published figures are compared against ours:
+- STS12-16: each subset's `STS.input` lines are split on tabs, pairs whose gold line is empty
+  are skipped, and Spearman is computed once over all subsets of a year pooled ("all").
+- STS-B and SICK-R: cosine similarity on the test split (no regressor is trained).
+- Sentences are whitespace-tokenised and re-joined, as SentEval's `s.split()` + SimCSE's
+  `' '.join(s)` batcher do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.stats import pearsonr, spearmanr
+
+from syncse.errors import DataError
+from syncse.evaluation.encoding import CachedEncoder
+from syncse.evaluation.tasks import Task, register_task
+
+
+def _normalise(sentence: str) -> str:
+    return " ".join(sentence.split())
+
+
+@dataclass
+class PairSet:
+    """Sentence pairs with gold similarity scores."""
+
+    left: list[str]
+    right: list[str]
+    gold: np.ndarray
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        # splitlines() rather than line iteration: SentEval uses it, and it decides which
+        # pairs exist in files containing unusual line separators.
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def load_sts_subset(directory: Path, subset: str) -> PairSet:
+    input_path = directory / f"STS.input.{subset}.txt"
+    gold_path = directory / f"STS.gs.{subset}.txt"
+    inputs = _read_lines(input_path)
+    scores = _read_lines(gold_path)
+    if len(inputs) != len(scores):
+        raise DataError(gold_path, f"{len(scores)} scores for {len(inputs)} pairs in {input_path}")
+    left, right, gold = [], [], []
+    for number, (line, score) in enumerate(zip(inputs, scores, strict=True), start=1):
+        if score.strip() == "":
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise DataError(input_path, "expected two tab-separated sentences", line=number)
+        try:
+            gold.append(float(score))
+        except ValueError as exc:
+            raise DataError(gold_path, f"score {score!r} is not a number", line=number) from exc
+        left.append(_normalise(parts[0]))
+        right.append(_normalise(parts[1]))
+    return PairSet(left, right, np.asarray(gold, dtype=np.float64))
+
+
+def load_tsv_pairs(path: Path, cols: tuple[int, int, int], skip_header: bool) -> PairSet:
+    """Read (score, sentence A, sentence B) columns of a tab-separated file (STS-B, SICK)."""
+    score_col, a_col, b_col = cols
+    left, right, gold = [], [], []
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    for number, line in enumerate(lines, start=1):
+        if (skip_header and number == 1) or not line.strip():
+            continue
+        parts = line.strip().split("\t")
+        if len(parts) <= max(cols):
+            raise DataError(
+                path, f"expected at least {max(cols) + 1} tab-separated columns", number
+            )
+        try:
+            gold.append(float(parts[score_col]))
+        except ValueError as exc:
+            raise DataError(path, f"score {parts[score_col]!r} is not a number", number) from exc
+        left.append(_normalise(parts[a_col]))
+        right.append(_normalise(parts[b_col]))
+    return PairSet(left, right, np.asarray(gold, dtype=np.float64))
+
+
+def cosine_scores(encoder: CachedEncoder, pairs: PairSet) -> np.ndarray:
+    a = encoder.encode(pairs.left)
+    b = encoder.encode(pairs.right)
+    return np.sum(a * b, axis=1)  # embeddings are unit length
+
+
+def correlations(predicted: np.ndarray, gold: np.ndarray) -> dict[str, float]:
+    return {
+        "spearman": float(spearmanr(predicted, gold)[0] * 100),
+        "pearson": float(pearsonr(predicted, gold)[0] * 100),
+        "n_pairs": len(gold),
+    }
+
+
+class STSYearTask(Task):
+    """One SemEval STS year: per-subset figures plus Spearman over all subsets pooled."""
+
+    category = "sts"
+    main_metric = "spearman"
+    folder: ClassVar[str]
+    subsets: ClassVar[list[str]]
+
+    def _dir(self) -> Path:
+        return self.data_dir / "STS" / self.folder
+
+    def required_files(self) -> list[Path]:
+        files = []
+        for subset in self.subsets:
+            files += [self._dir() / f"STS.input.{subset}.txt", self._dir() / f"STS.gs.{subset}.txt"]
+        return files
+
+    def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
+        all_pred, all_gold, per_subset = [], [], {}
+        for subset in self.subsets:
+            pairs = load_sts_subset(self._dir(), subset)
+            predicted = cosine_scores(encoder, pairs)
+            per_subset[subset] = correlations(predicted, pairs.gold)
+            all_pred.append(predicted)
+            all_gold.append(pairs.gold)
+        result = correlations(np.concatenate(all_pred), np.concatenate(all_gold))
+        result["subsets"] = per_subset
+        return result
+
+
+@register_task
+class STS12(STSYearTask):
+    name = "STS12"
+    folder = "STS12-en-test"
+    subsets = ["MSRpar", "MSRvid", "SMTeuroparl", "surprise.OnWN", "surprise.SMTnews"]
+
+
+@register_task
+class STS13(STSYearTask):
+    name = "STS13"
+    folder = "STS13-en-test"
+    subsets = ["FNWN", "headlines", "OnWN"]  # SMT is withheld (licence), as in SentEval
+
+
+@register_task
+class STS14(STSYearTask):
+    name = "STS14"
+    folder = "STS14-en-test"
+    subsets = ["deft-forum", "deft-news", "headlines", "images", "OnWN", "tweet-news"]
+
+
+@register_task
+class STS15(STSYearTask):
+    name = "STS15"
+    folder = "STS15-en-test"
+    subsets = ["answers-forums", "answers-students", "belief", "headlines", "images"]
+
+
+@register_task
+class STS16(STSYearTask):
+    name = "STS16"
+    folder = "STS16-en-test"
+    subsets = ["answer-answer", "headlines", "plagiarism", "postediting", "question-question"]
+
+
+@register_task
+class STSBenchmark(Task):
+    """STS-B test split, SentEval's tokenised copy (score in column 5, sentences in 6 and 7)."""
+
+    name = "STSBenchmark"
+    category = "sts"
+    main_metric = "spearman"
+    split = "test"
+
+    def _path(self) -> Path:
+        return self.data_dir / "STS" / "STSBenchmark" / f"sts-{self.split}.csv"
+
+    def required_files(self) -> list[Path]:
+        return [self._path()]
+
+    def load(self) -> PairSet:
+        return load_tsv_pairs(self._path(), cols=(4, 5, 6), skip_header=False)
+
+    def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
+        pairs = self.load()
+        return correlations(cosine_scores(encoder, pairs), pairs.gold)
+
+
+@register_task
+class SICKRelatedness(Task):
+    """SICK-R test split (relatedness score, cosine similarity, no regressor)."""
+
+    name = "SICKRelatedness"
+    category = "sts"
+    main_metric = "spearman"
+
+    def _path(self) -> Path:
+        return self.data_dir / "SICK" / "SICK_test_annotated.txt"
+
+    def required_files(self) -> list[Path]:
+        return [self._path()]
+
+    def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
+        pairs = load_tsv_pairs(self._path(), cols=(3, 1, 2), skip_header=True)
+        return correlations(cosine_scores(encoder, pairs), pairs.gold)
+
+
+def load_stsb_dev(data_dir: Path) -> PairSet:
+    """STS-B dev pairs, for model selection during training (never the test split)."""
+    task = STSBenchmark(data_dir)
+    task.split = "dev"
+    task.check_files()
+    return task.load()

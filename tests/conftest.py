@@ -1,0 +1,38 @@
+"""Shared fixtures: the real bundled encoder and the real evaluation data beside the project.
+
+Tests run against `../shared/data` (or $SYNCSE_DATA_DIR); they fail, not skip, when it is
+missing, so CI can never go green by silently testing nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def senteval_dir() -> Path:
+    path = Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared" / "data" / "senteval"))
+    assert (path / "STS").is_dir(), f"evaluation data missing at {path}; set SYNCSE_DATA_DIR"
+    return path
+
+
+@pytest.fixture(scope="session")
+def flickr8k_dir(senteval_dir: Path) -> Path:
+    path = senteval_dir.parent / "flickr8k"
+    assert (path / "Flickr8k.token.txt").exists(), f"Flickr8k missing at {path}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from syncse.models import load_encoder
+
+    return load_encoder("minilm", device="cpu")
