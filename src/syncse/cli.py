@@ -82,6 +82,84 @@ def compare(
     typer.echo(compare_markdown(results), nl=False)
 
 
+@app.command()
+def train(
+    data: Annotated[
+        Path, typer.Option(help="Triplets: .jsonl or SimCSE .csv (sent0, sent1, hard_neg).")
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder (a SentenceTransformer model).")],
+    model: Annotated[str, typer.Option(help="Start model: folder, hub id, or alias.")] = "minilm",
+    objective: Annotated[
+        str, typer.Option(help="sup (SynCSE) or unsup (SimCSE baseline).")
+    ] = "sup",
+    epochs: Annotated[float, typer.Option()] = 1.0,
+    max_steps: Annotated[int, typer.Option(help="Overrides --epochs when > 0.")] = -1,
+    batch_size: Annotated[int, typer.Option()] = 64,
+    mini_batch_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Use the cached (GradCache) loss with this mini-batch: big batches, small memory."
+        ),
+    ] = None,
+    lr: Annotated[float, typer.Option("--lr", "--learning-rate")] = 5e-5,
+    warmup_ratio: Annotated[float, typer.Option()] = 0.0,
+    max_seq_length: Annotated[int, typer.Option()] = 32,
+    pooling: Annotated[str | None, typer.Option(help="mean, cls or max (default: keep).")] = None,
+    temperature: Annotated[float, typer.Option()] = 0.05,
+    seed: Annotated[int, typer.Option()] = 42,
+    eval_steps: Annotated[
+        int | None,
+        typer.Option(help="Evaluate on STS-B dev every N steps; keep the best checkpoint."),
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="SentEval folder for STS-B dev.")] = None,
+    save_steps: Annotated[int, typer.Option()] = 200,
+    resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Train into a non-empty folder.")] = False,
+    bf16: Annotated[bool | None, typer.Option(help="Default: on for bf16 GPUs.")] = None,
+    device: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int | None, typer.Option(help="Use only the first N rows.")] = None,
+) -> None:
+    """Train an embedding model with (un)supervised SimCSE on triplets."""
+    from syncse.training import TrainingConfig
+    from syncse.training import train as run_training
+
+    if objective not in ("sup", "unsup"):
+        raise SyncseError(f"--objective {objective}: use 'sup' or 'unsup'")
+    if pooling not in (None, "mean", "cls", "max"):
+        raise SyncseError(f"--pooling {pooling}: use mean, cls or max")
+    config = TrainingConfig(
+        data=data,
+        out=out,
+        model=model,
+        objective=objective,
+        epochs=epochs,  # type: ignore[arg-type]
+        max_steps=max_steps,
+        batch_size=batch_size,
+        mini_batch_size=mini_batch_size,
+        learning_rate=lr,
+        warmup_ratio=warmup_ratio,
+        max_seq_length=max_seq_length,
+        pooling=pooling,
+        temperature=temperature,
+        seed=seed,
+        eval_steps=eval_steps,  # type: ignore[arg-type]
+        data_dir=data_dir,
+        save_steps=save_steps,
+        resume=resume,
+        overwrite=overwrite,
+        bf16=bf16,
+        device=device,
+        limit=limit,
+    )
+    summary = run_training(config, log=_echo)
+    if summary:
+        dev = summary["dev_spearman"]
+        _echo(
+            f"saved {out} ({summary['global_step']} steps, loss {summary['train_loss']:.4f}"
+            + (f", STS-B dev {dev:.2f})" if dev is not None else ")")
+        )
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2, not a traceback."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,43 @@
+"""Typed training configuration, shared by the CLI, the pipeline and tests."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+
+@dataclass
+class TrainingConfig:
+    """Hyperparameters of a SimCSE run. Defaults follow the SynCSE recipe where it fits a CPU:
+    temperature 0.05, max length 32, lr 5e-5, seed 42; batch 64 rather than 512 (use
+    `mini_batch_size` for a large batch in bounded memory)."""
+
+    data: Path
+    out: Path
+    model: str = "minilm"
+    objective: Literal["sup", "unsup"] = "sup"
+    epochs: float = 1.0
+    max_steps: int = -1
+    batch_size: int = 64
+    #: Set to use CachedMultipleNegativesRankingLoss (GradCache): the batch's in-batch
+    #: negatives at the memory cost of `mini_batch_size`.
+    mini_batch_size: int | None = None
+    learning_rate: float = 5e-5
+    warmup_ratio: float = 0.0
+    max_seq_length: int = 32
+    pooling: Literal["mean", "cls", "max"] | None = None  # None keeps the model's own
+    temperature: float = 0.05
+    seed: int = 42
+    #: Evaluate on STS-B dev every N steps and keep the best checkpoint (needs `data_dir`).
+    eval_steps: int | None = None
+    data_dir: Path | None = None
+    save_steps: int = 200
+    resume: bool = False
+    overwrite: bool = False
+    bf16: bool | None = None  # None: on when a bf16-capable GPU is present
+    device: str | None = None
+    limit: int | None = None  # use only the first N rows
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}

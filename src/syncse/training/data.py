@@ -1,0 +1,124 @@
+"""Read training triplets (JSONL or SimCSE CSV) and validate them line by line.
+
+Bad rows are errors, not silent drops: a triplet file is the product of paid LLM calls, and a
+user must learn that row 812 has an empty negative rather than find 3% of the data gone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from syncse.errors import DataError
+
+#: Accepted column names, SimCSE's first.
+ANCHOR = ("sent0", "anchor", "sentence", "text")
+POSITIVE = ("sent1", "positive")
+NEGATIVE = ("hard_neg", "negative")
+csv.field_size_limit(10_000_000)
+
+
+@dataclass
+class TripletData:
+    anchors: list[str]
+    positives: list[str]
+    negatives: list[str]
+    path: Path
+
+    def __len__(self) -> int:
+        return len(self.anchors)
+
+    def stats(self) -> dict[str, Any]:
+        def words(xs: list[str]) -> float:
+            return round(sum(len(x.split()) for x in xs) / max(len(xs), 1), 2)
+
+        return {
+            "rows": len(self),
+            "distinct_anchors": len(set(self.anchors)),
+            "mean_words": {
+                "anchor": words(self.anchors),
+                "positive": words(self.positives),
+                "negative": words(self.negatives),
+            },
+        }
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, row dict) for .jsonl/.json-lines or .csv/.tsv files."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv"):
+            with path.open(encoding="utf-8", newline="") as handle:
+                reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+                if not reader.fieldnames:
+                    raise DataError(path, "empty file; expected a header line with column names")
+                for row in reader:
+                    yield reader.line_num, row
+        elif suffix in (".jsonl", ".json", ".ndjson"):
+            with path.open(encoding="utf-8") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise DataError(path, f"invalid JSON ({exc.msg})", number) from exc
+                    if not isinstance(row, dict):
+                        raise DataError(path, "expected a JSON object per line", number)
+                    yield number, row
+        else:
+            raise DataError(
+                path,
+                "unknown file type; use .jsonl or .csv (SimCSE columns sent0, sent1, hard_neg)",
+            )
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"not UTF-8 text (byte {exc.start}); is this a binary file?") from exc
+
+
+def _pick(columns: set[str], options: tuple[str, ...]) -> str | None:
+    return next((c for c in options if c in columns), None)
+
+
+def load_triplets(path: str | Path, need_pairs: bool = True) -> TripletData:
+    """Load triplets; with `need_pairs=False` (unsupervised) only the anchor column is needed."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "no such training file")
+    anchors: list[str] = []
+    positives: list[str] = []
+    negatives: list[str] = []
+    columns: tuple[str | None, str | None, str | None] | None = None
+    for number, row in _rows(path):
+        if columns is None:
+            keys = set(row)
+            columns = (_pick(keys, ANCHOR), _pick(keys, POSITIVE), _pick(keys, NEGATIVE))
+            wanted = [("anchor", ANCHOR, columns[0])]
+            if need_pairs:
+                wanted += [("positive", POSITIVE, columns[1]), ("negative", NEGATIVE, columns[2])]
+            for role, options, found in wanted:
+                if found is None:
+                    raise DataError(
+                        path,
+                        f"no {role} column (one of {', '.join(options)}); "
+                        f"columns are {', '.join(sorted(keys))}",
+                        number,
+                    )
+        values = []
+        for role, column in zip(("anchor", "positive", "negative"), columns, strict=True):
+            if column is None or (role != "anchor" and not need_pairs):
+                values.append("")
+                continue
+            value = row.get(column)
+            if not isinstance(value, str) or not value.strip():
+                raise DataError(path, f"empty or missing {role} ({column!r})", number)
+            values.append(value.strip())
+        anchors.append(values[0])
+        positives.append(values[1])
+        negatives.append(values[2])
+    if not anchors:
+        raise DataError(path, "no training rows")
+    return TripletData(anchors, positives, negatives, path)

@@ -1,0 +1,245 @@
+"""Supervised and unsupervised SimCSE on sentence-transformers' trainer.
+
+The loss is MultipleNegativesRankingLoss with scale = 1/temperature: InfoNCE over cosine
+similarities where each anchor's candidates are every positive and hard negative in the batch,
+exactly SimCSE's supervised objective. Using SentenceTransformerTrainer (a Hugging Face
+Trainer) gives data-parallel training under `torchrun`/`accelerate launch`, checkpoints,
+resume and bf16 without code of our own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from syncse.errors import SyncseError
+from syncse.training.config import TrainingConfig
+from syncse.training.data import TripletData, load_triplets
+
+DEV_METRIC = "eval_sts-dev_spearman_cosine"
+
+
+def build_dataset(data: TripletData, objective: str):
+    from datasets import Dataset
+
+    if objective == "unsup":
+        # Unsupervised SimCSE: the sentence paired with itself; dropout (active in training
+        # mode) makes the two encodings differ. Distinct sentences only: a repeat in the
+        # batch would be a false negative.
+        sentences = list(dict.fromkeys(data.anchors))
+        return Dataset.from_dict({"anchor": sentences, "positive": sentences})
+    return Dataset.from_dict(
+        {"anchor": data.anchors, "positive": data.positives, "negative": data.negatives}
+    )
+
+
+def build_loss(model, config: TrainingConfig) -> torch.nn.Module:
+    from sentence_transformers.sentence_transformer import losses
+
+    scale = 1.0 / config.temperature
+    # gather_across_devices: under DDP every rank scores against all ranks' batches, as
+    # SimCSE's distributed training does; a no-op in a single process.
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if config.mini_batch_size:
+        return losses.CachedMultipleNegativesRankingLoss(
+            model,
+            scale=scale,
+            mini_batch_size=config.mini_batch_size,
+            gather_across_devices=distributed,
+        )
+    return losses.MultipleNegativesRankingLoss(
+        model, scale=scale, gather_across_devices=distributed
+    )
+
+
+def build_dev_evaluator(config: TrainingConfig):
+    if config.eval_steps is None:
+        return None
+    from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
+
+    from syncse.evaluation.datadir import resolve_data_dir
+    from syncse.evaluation.sts import load_stsb_dev
+
+    pairs = load_stsb_dev(resolve_data_dir(config.data_dir))
+    return EmbeddingSimilarityEvaluator(
+        pairs.left,
+        pairs.right,
+        (pairs.gold / 5.0).tolist(),
+        name="sts-dev",
+        batch_size=128,
+        write_csv=False,
+    )
+
+
+def load_model(config: TrainingConfig):
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    from syncse.models import load_encoder
+
+    model = load_encoder(config.model, device=config.device)
+    model.max_seq_length = config.max_seq_length
+    if config.pooling is not None:
+        index = next((i for i, m in enumerate(model) if isinstance(m, Pooling)), None)
+        if index is None:
+            raise SyncseError(f"model {config.model}: has no Pooling module to replace")
+        dim = model.get_sentence_embedding_dimension()
+        model._modules[str(index)] = Pooling(dim, pooling_mode=config.pooling)
+    return model
+
+
+class _StepCounter:
+    """Counts optimizer steps run in *this* process, so a resumed run can prove it did not
+    start over (global_step alone looks the same either way)."""
+
+    def __new__(cls):
+        from transformers import TrainerCallback
+
+        class Counter(TrainerCallback):
+            steps = 0
+
+            def on_step_end(self, args, state, control, **kwargs):
+                self.steps += 1
+
+        return Counter()
+
+
+def _prepare_out(config: TrainingConfig) -> Path:
+    out = Path(config.out)
+    checkpoints = out / "checkpoints"
+    if out.exists() and any(out.iterdir()) and not (config.resume or config.overwrite):
+        raise SyncseError(
+            f"{out}: output folder is not empty; pass --resume to continue a "
+            "run or --overwrite to start over"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    return checkpoints
+
+
+def train(config: TrainingConfig, log=print) -> dict[str, Any]:
+    """Train, save a SentenceTransformer folder to `config.out`, return a summary dict."""
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
+    from transformers.trainer_utils import get_last_checkpoint
+
+    data = load_triplets(config.data, need_pairs=config.objective == "sup")
+    if config.limit is not None:
+        data = TripletData(
+            data.anchors[: config.limit],
+            data.positives[: config.limit],
+            data.negatives[: config.limit],
+            data.path,
+        )
+    dataset = build_dataset(data, config.objective)
+    if len(dataset) < 2:
+        raise SyncseError(f"{config.data}: need at least 2 rows for in-batch negatives")
+    checkpoints = _prepare_out(config)
+    evaluator = build_dev_evaluator(config)
+    model = load_model(config)
+    loss = build_loss(model, config)
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    use_bf16 = (
+        config.bf16
+        if config.bf16 is not None
+        else (torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    )
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(checkpoints),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        warmup_steps=config.warmup_ratio,  # transformers v5: a float < 1 is a ratio
+        seed=config.seed,
+        data_seed=config.seed,
+        bf16=use_bf16,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,
+        eval_strategy="steps" if evaluator else "no",
+        eval_steps=config.eval_steps,
+        save_strategy="steps",
+        save_steps=config.eval_steps or config.save_steps,
+        save_total_limit=2,
+        load_best_model_at_end=evaluator is not None,
+        metric_for_best_model=DEV_METRIC if evaluator else None,
+        greater_is_better=True,
+        logging_steps=max(1, min(10, config.eval_steps or 10)),
+        report_to="none",
+        # gloo for CPU-only data parallelism under torchrun; setting it in a single process
+        # would make accelerate expect a process group.
+        ddp_backend="gloo" if distributed and not torch.cuda.is_available() else None,
+        dataloader_drop_last=False,
+        dataloader_pin_memory=torch.cuda.is_available(),
+        disable_tqdm=False,
+    )
+    counter = _StepCounter()
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        loss=loss,
+        evaluator=evaluator,
+        callbacks=[counter],
+    )
+    resume_from = None
+    if config.resume and checkpoints.exists():
+        resume_from = get_last_checkpoint(str(checkpoints))
+        if resume_from:
+            log(f"resuming from {resume_from}")
+    if config.resume and resume_from is None:
+        log("no checkpoint found; starting from the beginning")
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    if not trainer.is_world_process_zero():
+        return {}
+    dev_score = None
+    if evaluator is not None:
+        dev_score = evaluator(model)[evaluator.primary_metric] * 100
+    summary = {
+        "config": config.to_json(),
+        "data": data.stats() | {"path": str(data.path), "training_examples": len(dataset)},
+        "global_step": trainer.state.global_step,
+        "resumed_from": resume_from,
+        "steps_this_run": counter.steps,
+        "train_loss": result.training_loss,
+        "dev_spearman": dev_score,
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        "log_history": trainer.state.log_history,
+    }
+    out = Path(config.out)
+    model.save(str(out))
+    (out / "syncse_training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    _append_card(out, summary)
+    return summary
+
+
+def _append_card(out: Path, summary: dict[str, Any]) -> None:
+    """Add syncse's own section (data stats, configuration, dev score) to the model card that
+    sentence-transformers wrote, so the folder documents how it was made."""
+    card = out / "README.md"
+    cfg = summary["config"]
+    stats = summary["data"]
+    dev = summary["dev_spearman"]
+    lines = [
+        "",
+        "## syncse training",
+        "",
+        f"- objective: {'supervised' if cfg['objective'] == 'sup' else 'unsupervised'} SimCSE, "
+        f"temperature {cfg['temperature']}, start model `{cfg['model']}`",
+        f"- data: `{Path(stats['path']).name}`, {stats['rows']} rows "
+        f"({stats['distinct_anchors']} distinct anchors), mean words "
+        + ", ".join(f"{k} {v}" for k, v in stats["mean_words"].items()),
+        f"- steps: {summary['global_step']}, batch {cfg['batch_size']}, lr {cfg['learning_rate']}, "
+        f"max length {cfg['max_seq_length']}, seed {cfg['seed']}",
+        f"- final training loss: {summary['train_loss']:.4f}",
+        f"- STS-B dev Spearman x100: {dev:.2f}" if dev is not None else "- STS-B dev: not run",
+        "",
+        "Full configuration and log: `syncse_training.json`.",
+        "",
+    ]
+    previous = card.read_text(encoding="utf-8") if card.exists() else "# Model\n"
+    card.write_text(previous + "\n".join(lines), encoding="utf-8")
