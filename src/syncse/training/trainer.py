@@ -173,6 +173,9 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
         # gloo for CPU-only data parallelism under torchrun; setting it in a single process
         # would make accelerate expect a process group.
         ddp_backend="gloo" if distributed and not torch.cuda.is_available() else None,
+        # accelerate only sets up CPU data parallelism (MULTI_CPU) when told to use the CPU;
+        # without it, torchrun ranks train independently and silently diverge.
+        use_cpu=config.device == "cpu" or (distributed and not torch.cuda.is_available()),
         dataloader_drop_last=False,
         dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=False,
