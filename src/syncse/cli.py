@@ -160,6 +160,234 @@ def train(
         )
 
 
+synthesize_app = typer.Typer(no_args_is_help=True, help="Have an LLM write training triplets.")
+app.add_typer(synthesize_app, name="synthesize")
+
+
+def _synthesis_config(
+    out: Path,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    api_key_env: str,
+    concurrency: int,
+    examples: int,
+    temperature: float,
+    seed: int,
+    pools: Path | None,
+    data_dir: Path | None,
+    exclude: list[Path] | None,
+    limit: int | None,
+    price: str | None,
+    timeout: float,
+    max_retries: int,
+    decontaminate: bool,
+):
+    import os
+
+    from syncse.synthesis import BackendConfig, FilterConfig, SamplingConfig, SynthesisConfig
+
+    if backend not in ("openai", "llama-cpp"):
+        raise SyncseError(f"--backend {backend}: use openai or llama-cpp")
+    price_pair = None
+    if price:
+        try:
+            a, b = (float(x) for x in price.split(","))
+        except ValueError as exc:
+            raise SyncseError(f"--price {price}: expected INPUT,OUTPUT USD per 1M tokens") from exc
+        price_pair = (a, b)
+    default_model = "smollm2-135m" if backend == "llama-cpp" else "gpt-4o-mini"
+    data_dir = data_dir or (
+        Path(os.environ["SYNCSE_DATA_DIR"]) if os.environ.get("SYNCSE_DATA_DIR") else None
+    )
+    return SynthesisConfig(
+        out=out,
+        backend=BackendConfig(
+            kind=backend,
+            model=model or default_model,  # type: ignore[arg-type]
+            base_url=base_url,
+            api_key_env=api_key_env,
+            concurrency=concurrency,
+            timeout=timeout,
+            max_retries=max_retries,
+            price_per_million=price_pair,
+        ),
+        sampling=SamplingConfig(temperature=temperature, examples_per_call=examples),
+        filters=FilterConfig(exclude_files=list(exclude or []), decontaminate=decontaminate),
+        pools=pools,
+        seed=seed,
+        data_dir=data_dir,
+        limit=limit,
+    )
+
+
+_BACKEND = Annotated[
+    str, typer.Option(help="llama-cpp (local GGUF) or openai (any OpenAI-compatible server).")
+]
+_MODEL = Annotated[
+    str | None, typer.Option(help="llama-cpp: preset or .gguf path; openai: model name.")
+]
+_BASE_URL = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
+]
+_KEY_ENV = Annotated[str, typer.Option(help="Name of the env variable holding the API key.")]
+
+
+def _report(summary: dict, fmt: str, out: Path) -> None:
+    if fmt == "csv":
+        from syncse.synthesis.export import export_csv
+
+        csv_path = export_csv(out)
+        _echo(f"wrote {csv_path}")
+    _echo(
+        f"{summary['accepted']} rows in {out}; rejected: {summary['rejected'] or 'none'}; "
+        f"LLM calls {summary['this_run']['llm_calls']}, cache hits "
+        f"{summary['this_run']['cache_hits']}; summary in {out}.summary.json"
+    )
+
+
+@synthesize_app.command("partial")
+def synthesize_partial_cmd(
+    input: Annotated[
+        str,
+        typer.Option(
+            help="Sentences: .txt (one per line), .csv/.jsonl "
+            "(--column), or a hub dataset name (online)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Output JSONL (appended to; resumable).")],
+    column: Annotated[str | None, typer.Option(help="Column of the sentences (csv/jsonl).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N inputs.")] = None,
+    backend: _BACKEND = "llama-cpp",
+    model: _MODEL = None,
+    base_url: _BASE_URL = None,
+    api_key_env: _KEY_ENV = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option(help="Requests in flight (openai).")] = 8,
+    examples: Annotated[int, typer.Option(help="Exemplars per call (k).")] = 5,
+    temperature: Annotated[float, typer.Option()] = 1.0,
+    seed: Annotated[int, typer.Option()] = 42,
+    pools: Annotated[
+        Path | None, typer.Option(help="Your own prompt/example pools (YAML).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="SentEval folder: its test sentences are kept out of the data."),
+    ] = None,
+    exclude: Annotated[list[Path] | None, typer.Option(help="More sentences to keep out.")] = None,
+    no_decontaminate: Annotated[bool, typer.Option("--no-decontaminate")] = False,
+    price: Annotated[
+        str | None, typer.Option(help="USD per 1M tokens 'IN,OUT' for the cost estimate.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 60.0,
+    max_retries: Annotated[int, typer.Option()] = 6,
+    format: Annotated[str, typer.Option(help="jsonl, or csv to also export SimCSE CSV.")] = "jsonl",
+) -> None:
+    """For each input sentence, the LLM writes an entailed positive and a hard negative."""
+    from syncse.synthesis import synthesize_partial
+    from syncse.synthesis.inputs import read_sentences
+
+    config = _synthesis_config(
+        out,
+        backend,
+        model,
+        base_url,
+        api_key_env,
+        concurrency,
+        examples,
+        temperature,
+        seed,
+        pools,
+        data_dir,
+        exclude,
+        limit,
+        price,
+        timeout,
+        max_retries,
+        not no_decontaminate,
+    )
+    sentences = read_sentences(input, column)
+    _report(synthesize_partial(config, sentences), format, out)
+
+
+@synthesize_app.command("scratch")
+def synthesize_scratch_cmd(
+    n: Annotated[int, typer.Option(help="Number of triplets wanted.")],
+    out: Annotated[Path, typer.Option(help="Output JSONL (appended to; resumable).")],
+    genres: Annotated[Path | None, typer.Option(help="Genre list, one per line.")] = None,
+    topics: Annotated[Path | None, typer.Option(help="Topic list, one per line.")] = None,
+    domain: Annotated[
+        str | None, typer.Option(help="Let the LLM propose topics for this domain first.")
+    ] = None,
+    per_call: Annotated[int, typer.Option(help="Sentences written per generation call.")] = 10,
+    backend: _BACKEND = "llama-cpp",
+    model: _MODEL = None,
+    base_url: _BASE_URL = None,
+    api_key_env: _KEY_ENV = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option()] = 8,
+    examples: Annotated[int, typer.Option()] = 5,
+    temperature: Annotated[float, typer.Option()] = 1.0,
+    seed: Annotated[int, typer.Option()] = 42,
+    pools: Annotated[Path | None, typer.Option()] = None,
+    data_dir: Annotated[Path | None, typer.Option()] = None,
+    exclude: Annotated[list[Path] | None, typer.Option()] = None,
+    no_decontaminate: Annotated[bool, typer.Option("--no-decontaminate")] = False,
+    price: Annotated[str | None, typer.Option()] = None,
+    timeout: Annotated[float, typer.Option()] = 60.0,
+    max_retries: Annotated[int, typer.Option()] = 6,
+    format: Annotated[str, typer.Option()] = "jsonl",
+) -> None:
+    """No corpus: the LLM writes sentences for sampled (genre, topic) pairs, then annotates."""
+    from syncse.synthesis import synthesize_scratch
+
+    if n < 1:
+        raise SyncseError("--n must be at least 1")
+    config = _synthesis_config(
+        out,
+        backend,
+        model,
+        base_url,
+        api_key_env,
+        concurrency,
+        examples,
+        temperature,
+        seed,
+        pools,
+        data_dir,
+        exclude,
+        None,
+        price,
+        timeout,
+        max_retries,
+        not no_decontaminate,
+    )
+    summary = synthesize_scratch(config, n, genres, topics, domain, per_call)
+    _report(summary, format, out)
+
+
+@app.command()
+def stats(
+    data: Annotated[Path, typer.Argument(help="Triplets (.jsonl or .csv).")],
+    model: Annotated[
+        str | None, typer.Option(help="Encoder for similarity figures (e.g. minilm).")
+    ] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
+) -> None:
+    """Counts, lengths, distinct-n, duplicates, templates, and anchor similarities."""
+    import json
+
+    from syncse.synthesis.stats import stats_markdown, triplet_stats
+
+    encoder = None
+    if model:
+        from syncse.models import load_encoder
+
+        encoder = load_encoder(model)
+    result = triplet_stats(data, encoder)
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2) + "\n")
+    typer.echo(stats_markdown(result, data))
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2, not a traceback."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,0 +1,310 @@
+"""The annotation engine: for each input sentence, ask the LLM for an entailed positive and a
+contradicting hard negative, filter, and store — resumably, without paying twice.
+
+Workers pull inputs from a queue (bounded concurrency, flat memory for any input size). All
+randomness is derived from (seed, input key, kind, attempt), so results do not depend on the
+order concurrent calls finish, and a re-run asks byte-identical questions that the response
+cache answers for free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from syncse.synthesis.backends import Backend, BackendError, ChatRequest, Completion
+from syncse.synthesis.config import SynthesisConfig
+from syncse.synthesis.filters import NearDuplicateIndex, RowFilter, normalise
+from syncse.synthesis.parsing import is_refusal, parse_sentence
+from syncse.synthesis.pools import Example, Pools, Template
+from syncse.synthesis.store import ResponseCache, ResultStore
+
+SYSTEM_PROMPT = (
+    "You write training data for sentence embeddings. Follow the instruction and "
+    "answer with the new sentence only, on one line, without quotes or comments."
+)
+
+
+@dataclass
+class Usage:
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    backend_errors: int = 0
+    unparseable_answers: int = 0
+
+    def cost(self, price: tuple[float, float] | None) -> float | None:
+        if price is None:
+            return None
+        return (self.prompt_tokens * price[0] + self.completion_tokens * price[1]) / 1e6
+
+
+@dataclass
+class Item:
+    """One input sentence to annotate, with its stable key and any provenance metadata."""
+
+    key: str
+    sentence: str
+    index: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def build_messages(
+    template: Template, examples: list[Example], kind: str, sentence: str
+) -> tuple[tuple[str, str], ...]:
+    """Multi-turn few-shot chat: each exemplar is a user turn and the assistant's answer."""
+    messages = [("system", SYSTEM_PROMPT)]
+    for ex in examples:
+        messages.append(("user", f"{template.text}\nSentence: {ex.input}"))
+        messages.append(("assistant", ex.positive if kind == "positive" else ex.negative))
+    messages.append(("user", f"{template.text}\nSentence: {sentence}"))
+    return tuple(messages)
+
+
+def _int_seed(*parts: Any) -> int:
+    return int(hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:8], 16)
+
+
+class Annotator:
+    def __init__(
+        self,
+        config: SynthesisConfig,
+        backend: Backend,
+        pools: Pools,
+        cache: ResponseCache,
+        store: ResultStore,
+        banned: set[str],
+        fingerprint: str,
+    ) -> None:
+        self.config, self.backend, self.pools = config, backend, pools
+        self.cache, self.store, self.banned = cache, store, banned
+        self.fingerprint = fingerprint
+        self.usage = Usage()
+        self.counts: Counter[str] = Counter()
+        self.row_filter = RowFilter(config.filters.min_words, config.filters.max_words, banned)
+        for row in store.accepted_rows:  # resumed: earlier rows count for duplicate checks
+            self.row_filter.check(row["sent0"], row["sent1"], row["hard_neg"])
+        self.progress: tqdm | None = None
+
+    # -- LLM calls, through the cache -------------------------------------------------
+    async def ask(self, request: ChatRequest) -> tuple[Completion, str]:
+        key = request.cache_key(self.backend.backend_id)
+        hit = await asyncio.to_thread(self.cache.get, key)
+        if hit is not None:
+            self.usage.cache_hits += 1
+            return Completion(hit[0], hit[1], hit[2], cached=True), key
+        completion = await self.backend.complete(request)
+        self.usage.calls += 1
+        self.usage.prompt_tokens += completion.prompt_tokens
+        self.usage.completion_tokens += completion.completion_tokens
+        await asyncio.to_thread(
+            self.cache.put,
+            key,
+            completion.text,
+            completion.prompt_tokens,
+            completion.completion_tokens,
+        )
+        return completion, key
+
+    async def write_one(self, item: Item, kind: str) -> tuple[str | None, dict[str, Any]]:
+        s = self.config.sampling
+        meta: dict[str, Any] = {}
+        for attempt in range(self.config.max_attempts):
+            rng = random.Random(f"{self.config.seed}:{item.key}:{kind}:{attempt}")
+            template, examples = self.pools.sample(kind, s.examples_per_call, rng)
+            request = ChatRequest(
+                messages=build_messages(template, examples, kind, item.sentence),
+                temperature=s.temperature,
+                top_p=s.top_p_positive if kind == "positive" else s.top_p_negative,
+                max_tokens=s.max_tokens,
+                seed=_int_seed(self.config.seed, item.key, kind, attempt),
+                json_mode=False,
+            )
+            completion, response_key = await self.ask(request)
+            meta = {
+                "template": template.id,
+                "examples": [e.id for e in examples],
+                "attempts": attempt + 1,
+                "response": response_key,
+            }
+            text = parse_sentence(completion.text)
+            if text is not None and normalise(text) != normalise(item.sentence):
+                return text, meta
+            if text is None:
+                self.usage.unparseable_answers += 1
+                meta["last_problem"] = "refusal" if is_refusal(completion.text) else "unparseable"
+            else:
+                meta["last_problem"] = "copies_input"
+        return None, meta
+
+    async def annotate(self, item: Item) -> None:
+        try:
+            positive, pos_meta = await self.write_one(item, "positive")
+            negative, neg_meta = (
+                (None, {}) if positive is None else await self.write_one(item, "negative")
+            )
+        except BackendError as exc:
+            self.usage.backend_errors += 1
+            self._reject(item, "backend_error", retryable=True, detail=str(exc))
+            return
+        if positive is None or negative is None:
+            problem = (pos_meta if positive is None else neg_meta).get(
+                "last_problem", "unparseable"
+            )
+            kind = "positive" if positive is None else "negative"
+            self._reject(item, f"{kind}_{problem}")
+            return
+        reason = self.row_filter.check(item.sentence, positive, negative)
+        if reason is not None:
+            self._reject(item, reason, sent1=positive, hard_neg=negative)
+            return
+        row = {
+            "sent0": item.sentence,
+            "sent1": positive,
+            "hard_neg": negative,
+            "key": item.key,
+            "input_index": item.index,
+            "pos_template": pos_meta["template"],
+            "neg_template": neg_meta["template"],
+            "pos_examples": pos_meta["examples"],
+            "neg_examples": neg_meta["examples"],
+            "pos_attempts": pos_meta["attempts"],
+            "neg_attempts": neg_meta["attempts"],
+            "pos_response": pos_meta["response"],
+            "neg_response": neg_meta["response"],
+            "backend": self.backend.backend_id,
+            "seed": self.config.seed,
+            "config": self.fingerprint,
+        } | item.meta
+        self.store.add(row)
+        self.counts["accepted"] += 1
+        self._tick()
+
+    def _reject(self, item: Item, reason: str, retryable: bool = False, **info: Any) -> None:
+        self.store.reject(
+            item.key,
+            reason,
+            retryable=retryable,
+            sent0=item.sentence,
+            input_index=item.index,
+            **info,
+            **item.meta,
+        )
+        self.counts[reason] += 1
+        self._tick()
+
+    def _tick(self) -> None:
+        if self.progress is None:
+            return
+        self.progress.update(1)
+        postfix = {
+            "ok": self.counts["accepted"],
+            "tok": self.usage.prompt_tokens + self.usage.completion_tokens,
+            "cached": self.usage.cache_hits,
+        }
+        cost = self.usage.cost(self.config.backend.price_per_million)
+        if cost is not None:
+            postfix["$"] = f"{cost:.3f}"
+        self.progress.set_postfix(postfix, refresh=False)
+
+    # -- input selection and the worker pool -----------------------------------------
+    def select(
+        self, sentences: list[tuple[str, dict[str, Any]]], start_index: int = 0
+    ) -> list[Item]:
+        """Key every input; drop duplicates and evaluation sentences *before* any call.
+        Deterministic over the whole list, so a resumed run makes the same decisions."""
+        near = NearDuplicateIndex(self.config.filters.near_duplicate_threshold)
+        seen: set[str] = set()
+        todo = []
+        for offset, (sentence, meta) in enumerate(sentences):
+            norm = normalise(sentence)
+            key = hashlib.sha256(f"{self.fingerprint}:{norm}".encode()).hexdigest()[:20]
+            item = Item(key, sentence, start_index + offset, meta)
+            if norm in seen:
+                self.counts["exact_duplicate_input"] += 1  # same key: one row stands for both
+                continue
+            seen.add(norm)
+            if key in self.store.done:
+                continue
+            if len(norm.split()) < self.config.filters.min_words:
+                self._reject(item, "input_too_short")
+            elif norm in self.banned:
+                self._reject(item, "contaminated_input")
+            elif near.seen_or_add(sentence):
+                self._reject(item, "near_duplicate_input")
+            else:
+                todo.append(item)
+        return todo
+
+    async def run(self, items: list[Item], description: str = "annotating") -> None:
+        queue: asyncio.Queue[Item] = asyncio.Queue()
+        for item in items:
+            queue.put_nowait(item)
+
+        async def worker() -> None:
+            while not queue.empty():
+                await self.annotate(queue.get_nowait())
+
+        self.progress = tqdm(total=len(items), desc=description, unit="row", smoothing=0.1)
+        try:
+            workers = [asyncio.create_task(worker()) for _ in range(self.backend.concurrency)]
+            await asyncio.gather(*workers)
+        finally:
+            self.progress.close()
+            self.store.flush()
+
+
+def write_summary(
+    path: Path,
+    annotator: Annotator,
+    config: SynthesisConfig,
+    started: float,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Totals over the whole file (all runs) plus what this run spent."""
+    store = annotator.store
+    rejected: dict[str, dict[str, Any]] = {}
+    rejected_file = store.rejected_path
+    if rejected_file.exists():
+        for line in rejected_file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rejected[row["key"]] = row
+    accepted_keys = {
+        json.loads(line)["key"]
+        for line in store.out.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    reasons = Counter(r["reason"] for k, r in rejected.items() if k not in accepted_keys)
+    u = annotator.usage
+    summary = {
+        "output": str(store.out),
+        "rejected_file": str(store.rejected_path),
+        "accepted": len(accepted_keys),
+        "rejected": dict(sorted(reasons.items())),
+        "this_run": {
+            "counts": dict(annotator.counts),
+            "llm_calls": u.calls,
+            "cache_hits": u.cache_hits,
+            "prompt_tokens": u.prompt_tokens,
+            "completion_tokens": u.completion_tokens,
+            "unparseable_answers": u.unparseable_answers,
+            "backend_errors": u.backend_errors,
+            "estimated_cost_usd": u.cost(config.backend.price_per_million),
+            "seconds": round(time.time() - started, 1),
+        },
+        "backend": annotator.backend.backend_id,
+        "config_fingerprint": annotator.fingerprint,
+    } | (extra or {})
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary

@@ -1,0 +1,56 @@
+"""The backend protocol: one small async interface, many interchangeable LLMs (as in `llm`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: tuple[tuple[str, str], ...]  # (role, content); a tuple so it is hashable
+    temperature: float = 1.0
+    top_p: float = 0.95
+    max_tokens: int = 80
+    seed: int | None = None
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    json_mode: bool = False
+
+    def as_messages(self) -> list[dict[str, str]]:
+        return [{"role": role, "content": content} for role, content in self.messages]
+
+    def cache_key(self, backend_id: str) -> str:
+        """Identical request to the identical model -> identical key (the response cache)."""
+        payload = json.dumps([backend_id, asdict(self)], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class BackendError(Exception):
+    """A request failed after the backend's own retries (the input is retried on resume)."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    #: "kind:model", stable across runs; part of cache keys and row metadata.
+    backend_id: str
+    #: How many requests the pipeline may keep in flight.
+    concurrency: int
+
+    async def check(self) -> None:
+        """Fail fast with a SyncseError when the backend cannot work (bad URL, bad file)."""
+
+    async def complete(self, request: ChatRequest) -> Completion: ...
+
+    async def aclose(self) -> None: ...

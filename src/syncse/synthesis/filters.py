@@ -1,0 +1,101 @@
+"""Quality filters, each with a named counter in the run summary.
+
+Inputs are filtered *before* any LLM call where possible (duplicates, evaluation sentences),
+because a call spent on a row that will be dropped is money lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from datasketch import MinHash, MinHashLSH
+
+_WORDS = re.compile(r"\w+")
+
+
+def normalise(text: str) -> str:
+    """Lowercased word tokens: equal under this means 'the same sentence' for every filter
+    (catches case, spacing and punctuation variants like 'A dog runs .' / 'a dog runs')."""
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def evaluation_sentences(senteval_dir: Path) -> set[str]:
+    """Normalised sentences of the STS12-16, STS-B and SICK *test* sets (all pairs, including
+    those SentEval skips), so synthetic data never contains what a model is judged on."""
+    found: set[str] = set()
+    sts = senteval_dir / "STS"
+    for path in sorted(sts.glob("STS1*-en-test/STS.input.*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            found.update(normalise(s) for s in line.split("\t")[:2])
+    stsb = sts / "STSBenchmark" / "sts-test.csv"
+    if stsb.exists():
+        for line in stsb.read_text(encoding="utf-8").splitlines():
+            found.update(normalise(s) for s in line.split("\t")[5:7])
+    sick = senteval_dir / "SICK" / "SICK_test_annotated.txt"
+    if sick.exists():
+        for line in sick.read_text(encoding="utf-8").splitlines()[1:]:
+            found.update(normalise(s) for s in line.split("\t")[1:3])
+    found.discard("")
+    return found
+
+
+def read_exclude_file(path: Path) -> set[str]:
+    from syncse.synthesis.inputs import read_sentences
+
+    return {normalise(s) for s in read_sentences(path)}
+
+
+class NearDuplicateIndex:
+    """MinHash LSH over word uni+bigrams: sub-linear near-duplicate checks for 100k+ rows."""
+
+    def __init__(self, threshold: float = 0.9, num_perm: int = 64) -> None:
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.num_perm = num_perm
+        self._n = 0
+
+    def _minhash(self, text: str) -> MinHash:
+        words = normalise(text).split()
+        shingles = set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+        mh = MinHash(num_perm=self.num_perm, seed=1)
+        for s in shingles or {""}:
+            mh.update(s.encode())
+        return mh
+
+    def seen_or_add(self, text: str) -> bool:
+        mh = self._minhash(text)
+        if self.lsh.query(mh):
+            return True
+        self.lsh.insert(str(self._n), mh)
+        self._n += 1
+        return False
+
+
+class RowFilter:
+    """Checks a finished (anchor, positive, negative) triplet; returns a reject reason or None."""
+
+    def __init__(self, min_words: int, max_words: int, banned: set[str]) -> None:
+        self.min_words, self.max_words = min_words, max_words
+        self.banned = banned
+        self.seen_outputs: set[tuple[str, str]] = set()
+        self.counts: Counter[str] = Counter()
+
+    def check(self, anchor: str, positive: str, negative: str) -> str | None:
+        a, p, n = normalise(anchor), normalise(positive), normalise(negative)
+        reason = None
+        if p == a:
+            reason = "positive_copies_input"
+        elif n == a:
+            reason = "negative_copies_input"
+        elif n == p:
+            reason = "negative_equals_positive"
+        elif not all(self.min_words <= len(x.split()) <= self.max_words for x in (p, n)):
+            reason = "length_out_of_bounds"
+        elif p in self.banned or n in self.banned:
+            reason = "contaminated_output"
+        elif (p, n) in self.seen_outputs:
+            reason = "duplicate_row"
+        if reason is None:
+            self.seen_outputs.add((p, n))
+        return reason

@@ -1,0 +1,214 @@
+"""Entry points: `synthesize_partial` (annotate given sentences) and `synthesize_scratch`
+(write sentences for sampled genres and topics first, then annotate them)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+from syncse.synthesis.annotate import Annotator, write_summary
+from syncse.synthesis.backends import ChatRequest, create_backend
+from syncse.synthesis.config import SynthesisConfig
+from syncse.synthesis.filters import evaluation_sentences, read_exclude_file
+from syncse.synthesis.parsing import parse_list
+from syncse.synthesis.pools import load_pools, read_word_list
+from syncse.synthesis.store import ResponseCache, ResultStore
+
+LENGTHS = ["3 to 8 words", "8 to 15 words", "10 to 20 words", "15 to 25 words", "20 to 32 words"]
+MODES = [
+    "declarative statements",
+    "descriptions",
+    "questions and statements mixed",
+    "first-person remarks",
+    "factual sentences",
+]
+
+
+def _banned(config: SynthesisConfig) -> set[str]:
+    banned: set[str] = set()
+    if config.filters.decontaminate and config.data_dir is not None:
+        from syncse.evaluation.datadir import resolve_data_dir
+
+        banned |= evaluation_sentences(resolve_data_dir(config.data_dir))
+    for path in config.filters.exclude_files:
+        banned |= read_exclude_file(Path(path))
+    return banned
+
+
+class _Session:
+    """Opens backend, cache and store; closes and summarises whatever happens."""
+
+    def __init__(self, config: SynthesisConfig) -> None:
+        self.config = config
+        self.pools = load_pools(config.pools)
+        self.fingerprint = config.fingerprint(self.pools.digest)
+        self.banned = _banned(config)
+        self.backend = create_backend(config.backend, seed=config.seed)
+        self.started = time.time()
+
+    async def open(self) -> None:
+        """Check the backend first: a bad URL or model must not leave output files behind."""
+        await self.backend.check()
+        config = self.config
+        out = Path(config.out)
+        self.cache = ResponseCache(out.with_name(out.name + ".cache.sqlite"))
+        self.store = ResultStore(out, flush_every=config.flush_every)
+        self.annotator = Annotator(
+            config, self.backend, self.pools, self.cache, self.store, self.banned, self.fingerprint
+        )
+        self.started = time.time()
+
+    async def close(self, extra: dict[str, Any]) -> dict[str, Any]:
+        self.store.close()
+        summary = write_summary(
+            Path(str(self.config.out) + ".summary.json"),
+            self.annotator,
+            self.config,
+            self.started,
+            extra | {"decontamination_sentences": len(self.banned)},
+        )
+        self.cache.close()
+        await self.backend.aclose()
+        return summary
+
+
+async def _partial(config: SynthesisConfig, sentences: list[str]) -> dict[str, Any]:
+    session = _Session(config)
+    await session.open()
+    try:
+        if config.limit is not None:
+            sentences = sentences[: config.limit]
+        items = session.annotator.select([(s, {}) for s in sentences])
+        await session.annotator.run(items)
+    finally:
+        summary = await session.close({"mode": "partial", "inputs": len(sentences)})
+    return summary
+
+
+def synthesize_partial(config: SynthesisConfig, sentences: list[str]) -> dict[str, Any]:
+    return asyncio.run(_partial(config, sentences))
+
+
+async def _propose_topics(session: _Session, domain: str) -> list[str]:
+    request = ChatRequest(
+        messages=(
+            ("system", "You are a helpful assistant."),
+            (
+                "user",
+                f"List 20 different, specific topics that texts about {domain} "
+                "discuss. One topic per line, a few words each, no explanations.",
+            ),
+        ),
+        temperature=0.7,
+        top_p=0.95,
+        max_tokens=300,
+        seed=session.config.seed,
+    )
+    completion, _ = await session.annotator.ask(request)
+    topics = parse_list(completion.text, min_words=1)
+    return list(dict.fromkeys(t.rstrip(".") for t in topics))[:20]
+
+
+async def _generate(
+    session: _Session,
+    call: int,
+    genres: list[str],
+    topics: list[str],
+    per_call: int,
+    domain: str | None,
+) -> list[tuple[str, dict[str, Any]]]:
+    rng = random.Random(f"{session.config.seed}:scratch:{call}")
+    genre = rng.choice(genres)
+    chosen = rng.sample(topics, min(3, len(topics)))
+    length, mode = rng.choice(LENGTHS), rng.choice(MODES)
+    context = f" in the domain of {domain}" if domain else ""
+    prompt = (
+        f"Write {per_call} different sentences that could appear in a {genre}{context}. "
+        f"Cover these topics: {', '.join(chosen)}. Write {mode}, each {length} long, each "
+        "understandable on its own. One sentence per line, numbered 1 to "
+        f"{per_call}, nothing else."
+    )
+    request = ChatRequest(
+        messages=(("system", "You are a versatile writer."), ("user", prompt)),
+        temperature=1.3,
+        top_p=0.95,
+        max_tokens=40 * per_call,
+        seed=session.config.seed + call,
+        presence_penalty=0.3,
+        frequency_penalty=0.3,
+    )
+    completion, response = await session.annotator.ask(request)
+    meta = {
+        "genre": genre,
+        "topics": chosen,
+        "generation_call": call,
+        "generation_response": response,
+    }
+    return [(s, meta) for s in parse_list(completion.text)[:per_call]]
+
+
+async def _scratch(
+    config: SynthesisConfig,
+    n: int,
+    genres: list[str],
+    topics: list[str],
+    domain: str | None,
+    per_call: int,
+    max_rounds: int,
+) -> dict[str, Any]:
+    session = _Session(config)
+    generated: list[tuple[str, dict[str, Any]]] = []
+    calls = 0
+    await session.open()
+    try:
+        if domain:
+            proposed = await _propose_topics(session, domain)
+            topics = proposed or topics
+        for _ in range(max_rounds):
+            accepted = (
+                len({r["key"] for r in session.store.accepted_rows})
+                + session.annotator.counts["accepted"]
+            )
+            if accepted >= n:
+                break
+            # Generation calls are deterministic and cached: a resumed run regenerates the
+            # same sentences for free, so keys (and skipped work) line up.
+            needed = math.ceil((n - accepted) * 1.3 / per_call)
+            batch = []
+            for call in range(calls, calls + needed):
+                batch += await _generate(session, call, genres, topics, per_call, domain)
+            calls += needed
+            start = len(generated)
+            generated += batch
+            items = session.annotator.select(generated)  # whole list: stable dedup decisions
+            items = [i for i in items if i.index >= start]
+            await session.annotator.run(items[: max(n - accepted, 0)], description="annotating")
+    finally:
+        summary = await session.close(
+            {
+                "mode": "scratch",
+                "generation_calls": calls,
+                "generated_sentences": len(generated),
+                "topics": topics,
+                "domain": domain,
+            }
+        )
+    return summary
+
+
+def synthesize_scratch(
+    config: SynthesisConfig,
+    n: int,
+    genres_file: Path | None = None,
+    topics_file: Path | None = None,
+    domain: str | None = None,
+    per_call: int = 10,
+    max_rounds: int = 4,
+) -> dict[str, Any]:
+    genres = read_word_list(genres_file, "genres.txt")
+    topics = read_word_list(topics_file, "topics.txt")
+    return asyncio.run(_scratch(config, n, genres, topics, domain, per_call, max_rounds))

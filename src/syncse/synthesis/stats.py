@@ -1,0 +1,103 @@
+"""`syncse stats`: the numbers that tell a user whether a triplet file is any good."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from syncse.synthesis.filters import normalise
+from syncse.training.data import load_triplets
+
+
+def distinct_n(texts: list[str], n: int) -> float:
+    grams: Counter[tuple[str, ...]] = Counter()
+    for t in texts:
+        words = normalise(t).split()
+        grams.update(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    total = sum(grams.values())
+    return len(grams) / total if total else 0.0
+
+
+def triplet_stats(path: Path, encoder: Any = None) -> dict[str, Any]:
+    import json
+
+    data = load_triplets(path)
+    raw = (
+        [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        if path.suffix == ".jsonl"
+        else []
+    )
+    lengths = {
+        k: float(np.mean([len(s.split()) for s in v]))
+        for k, v in (
+            ("anchor", data.anchors),
+            ("positive", data.positives),
+            ("negative", data.negatives),
+        )
+    }
+    rows = list(zip(data.anchors, data.positives, data.negatives, strict=True))
+    norm_rows = [tuple(normalise(x) for x in r) for r in rows]
+    stats: dict[str, Any] = {
+        "rows": len(rows),
+        "mean_words": lengths,
+        "distinct_1": {
+            k: distinct_n(v, 1)
+            for k, v in (("positive", data.positives), ("negative", data.negatives))
+        },
+        "distinct_2": {
+            k: distinct_n(v, 2)
+            for k, v in (("positive", data.positives), ("negative", data.negatives))
+        },
+        "duplicate_row_rate": 1 - len(set(norm_rows)) / len(rows),
+        "duplicate_anchor_rate": 1 - len({r[0] for r in norm_rows}) / len(rows),
+        "positive_copies_anchor_rate": float(np.mean([r[0] == r[1] for r in norm_rows])),
+        "negative_copies_anchor_rate": float(np.mean([r[0] == r[2] for r in norm_rows])),
+        "pos_templates": dict(Counter(r.get("pos_template") for r in raw if "pos_template" in r)),
+        "neg_templates": dict(Counter(r.get("neg_template") for r in raw if "neg_template" in r)),
+    }
+    if encoder is not None:
+        a = encoder.encode(data.anchors, normalize_embeddings=True, convert_to_numpy=True)
+        p = encoder.encode(data.positives, normalize_embeddings=True, convert_to_numpy=True)
+        n = encoder.encode(data.negatives, normalize_embeddings=True, convert_to_numpy=True)
+        sim_p, sim_n = (a * p).sum(1), (a * n).sum(1)
+        stats["similarity"] = {
+            "anchor_positive_mean": float(sim_p.mean()),
+            "anchor_negative_mean": float(sim_n.mean()),
+            "positive_closer_rate": float((sim_p > sim_n).mean()),
+        }
+    return stats
+
+
+def stats_markdown(stats: dict[str, Any], path: Path) -> str:
+    lines = [
+        f"# Data statistics: {path.name}",
+        "",
+        "| measure | value |",
+        "| --- | --- |",
+        f"| rows | {stats['rows']} |",
+    ]
+    for k, v in stats["mean_words"].items():
+        lines.append(f"| mean words, {k} | {v:.1f} |")
+    for key in ("distinct_1", "distinct_2"):
+        for k, v in stats[key].items():
+            lines.append(f"| {key.replace('_', '-')}, {k} | {v:.3f} |")
+    for key in (
+        "duplicate_row_rate",
+        "duplicate_anchor_rate",
+        "positive_copies_anchor_rate",
+        "negative_copies_anchor_rate",
+    ):
+        lines.append(f"| {key.replace('_', ' ')} | {stats[key]:.3f} |")
+    for k, v in stats.get("similarity", {}).items():
+        lines.append(f"| {k.replace('_', ' ')} | {v:.3f} |")
+    for key in ("pos_templates", "neg_templates"):
+        if stats[key]:
+            lines.append(
+                f"| {key.replace('_', ' ')} | "
+                + ", ".join(f"{t}: {c}" for t, c in sorted(stats[key].items()))
+                + " |"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,261 @@
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from syncse.synthesis import BackendConfig, SynthesisConfig, synthesize_partial
+from syncse.synthesis.filters import evaluation_sentences, normalise
+from syncse.synthesis.parsing import parse_list, parse_sentence
+from syncse.synthesis.pools import load_pools
+from syncse.synthesis.store import ResultStore
+
+SENTENCES = [
+    "A man is riding a horse on the beach.",
+    "A woman is cooking pasta in a kitchen.",
+    "A dog jumps over a log in the forest.",
+    "The old man reads a newspaper on a bench.",
+    "Three girls are dancing on a stage.",
+    "A boy throws a red ball to his father.",
+]
+
+
+def _smollm2() -> str:
+    from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
+
+    return str(resolve_gguf("smollm2-135m"))
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    """A real OpenAI-compatible server (llama-cpp-python's) on 127.0.0.1 with the bundled GGUF."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            _smollm2(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/models", timeout=2)
+            break
+        except OSError:
+            assert proc.poll() is None, "llama_cpp.server exited"
+            assert time.time() < deadline, "llama_cpp.server did not start"
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_pools_are_big_enough_and_sampling_is_seeded():
+    import random
+
+    pools = load_pools()
+    assert len(pools.positive) >= 4 and len(pools.negative) >= 4 and len(pools.examples) >= 18
+    a = pools.sample("negative", 5, random.Random("s:1"))
+    b = pools.sample("negative", 5, random.Random("s:1"))
+    assert a == b and len({e.id for e in a[1]}) == 5
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("A dog runs.", "A dog runs."),
+        (
+            'Sure! Here is a paraphrase:\n1. "The man rides a horse along the shore."',
+            "The man rides a horse along the shore.",
+        ),
+        ("Sentence: A woman prepares food.", "A woman prepares food."),
+        ('{"sentence": "Kids play outside."}', "Kids play outside."),
+        ("**Contradiction:** The dog sleeps at home.", "The dog sleeps at home."),
+        ("I'm sorry, I cannot help with that.", None),
+        ("", None),
+    ],
+)
+def test_parse_sentence_tolerates_chatter(answer, expected):
+    assert parse_sentence(answer) == expected
+
+
+def test_parse_list_strips_numbering():
+    text = "Here are the sentences:\n1. The river floods.\n2) Prices rose again today.\n- ok\n"
+    assert parse_list(text) == ["The river floods.", "Prices rose again today."]
+
+
+def test_decontamination_removes_flickr_captions_seen_in_sts(senteval_dir, flickr8k_dir):
+    banned = evaluation_sentences(senteval_dir)
+    captions = [
+        line.split("\t", 1)[1]
+        for line in (flickr8k_dir / "Flickr8k.token.txt").read_text().splitlines()
+        if "\t" in line
+    ]
+    contaminated = [c for c in captions if normalise(c) in banned]
+    assert len(contaminated) > 1000  # thousands of Flickr captions are STS/SICK test sentences
+    from syncse.synthesis.annotate import Annotator
+    from syncse.synthesis.config import SynthesisConfig
+
+    class NoBackend:
+        backend_id, concurrency = "none", 1
+
+    config = SynthesisConfig(out=Path("unused"))
+    store = ResultStore.__new__(ResultStore)
+    store.done, store.accepted_rows = set(), []
+    store.reject = lambda *a, **k: store.done.add(a[0])
+    annotator = Annotator(config, NoBackend(), load_pools(), None, store, banned, "fp")
+    todo = annotator.select([(c, {}) for c in captions[:5000]])
+    kept = {normalise(i.sentence) for i in todo}
+    assert not kept & banned
+    assert annotator.counts["contaminated_input"] == len(
+        {normalise(c) for c in captions[:5000] if normalise(c) in banned}
+    )
+
+
+def test_llama_cpp_backend_partial_cache_and_resume(tmp_path, senteval_dir):
+    out = tmp_path / "p.jsonl"
+    config = SynthesisConfig(
+        out=out,
+        data_dir=senteval_dir,
+        backend=BackendConfig(kind="llama-cpp", model="smollm2-135m"),
+    )
+    first = synthesize_partial(config, SENTENCES[:3])
+    assert first["accepted"] + sum(first["rejected"].values()) == 3
+    assert first["this_run"]["llm_calls"] >= 3
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    for row in rows:
+        assert row["sent0"] in SENTENCES and row["sent1"] and row["hard_neg"]
+        assert row["pos_template"].startswith("pos-") and len(row["pos_examples"]) == 5
+    # Resume: the done inputs cost nothing; only the new ones are asked.
+    second = synthesize_partial(config, SENTENCES[:4])
+    assert second["this_run"]["llm_calls"] >= 1 and second["this_run"]["cache_hits"] == 0
+    assert second["accepted"] + sum(second["rejected"].values()) == 4
+    # Identical re-run from scratch (outputs gone, cache kept): all answers from the cache.
+    text = out.read_text()
+    out.unlink()
+    out.with_name(out.name + ".rejected.jsonl").unlink()
+    third = synthesize_partial(config, SENTENCES[:4])
+    assert third["this_run"]["llm_calls"] == 0 and third["this_run"]["cache_hits"] > 0
+    assert sorted(out.read_text().splitlines()) == sorted(text.splitlines())
+
+
+def test_torn_last_line_is_repaired_on_resume(tmp_path):
+    out = tmp_path / "t.jsonl"
+    out.write_text('{"key": "a", "sent0": "x", "sent1": "y", "hard_neg": "z"}\n{"key": "b", "se')
+    store = ResultStore(out)
+    assert store.done == {"a"}
+    store.close()
+    assert out.read_text().endswith("}\n") and len(out.read_text().splitlines()) == 1
+
+
+def test_openai_backend_against_real_local_server(llama_server, tmp_path):
+    out = tmp_path / "o.jsonl"
+    config = SynthesisConfig(
+        out=out,
+        backend=BackendConfig(
+            kind="openai",
+            model="smollm2",
+            base_url=llama_server,
+            concurrency=2,
+            price_per_million=(0.15, 0.6),
+        ),
+    )
+    summary = synthesize_partial(config, SENTENCES[:4])
+    assert summary["accepted"] + sum(summary["rejected"].values()) == 4
+    assert summary["this_run"]["prompt_tokens"] > 100  # usage counted from the server
+    assert summary["this_run"]["estimated_cost_usd"] > 0
+    assert summary["backend"] == "openai:smollm2"
+
+
+def _cli(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "syncse", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, **(env or {})),
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "expected"),
+    [
+        (lambda p: p.write_bytes(b"\x00\x01\x02binary"), [], "looks binary"),
+        (lambda p: p.write_bytes("caf\xe9\n".encode("latin-1")), [], "not UTF-8"),
+        (lambda p: p.write_text(""), [], "no sentences"),
+        (lambda p: p.write_text("x" * 1_000_001 + "\n"), [], "characters"),
+        (lambda p: p.write_text("a,b\n1,2\n"), ["--suffix", ".csv"], "no column 'text'"),
+        (
+            lambda p: p.write_text('{"text": "ok fine"}\n{bad\n'),
+            ["--suffix", ".jsonl"],
+            ":2: invalid JSON",
+        ),
+        (
+            lambda p: p.write_text("A dog runs on grass.\n"),
+            ["--model", "/nope.gguf"],
+            "no such GGUF",
+        ),
+        (lambda p: p.write_text("A dog runs on grass.\n"), ["--model", "FAKE"], "not a GGUF"),
+        (
+            lambda p: p.write_text("A dog runs on grass.\n"),
+            ["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--max-retries", "0"],
+            "cannot connect",
+        ),
+    ],
+)
+def test_bad_synthesis_input_is_one_line_error(tmp_path, setup, args, expected):
+    suffix = ".txt"
+    if "--suffix" in args:
+        suffix = args[args.index("--suffix") + 1]
+        args = args[: args.index("--suffix")] + args[args.index("--suffix") + 2 :]
+    data = tmp_path / f"in{suffix}"
+    setup(data)
+    if "FAKE" in args:
+        fake = tmp_path / "fake.gguf"
+        fake.write_bytes(b"NOTGGUF" * 10)
+        args = [str(fake) if a == "FAKE" else a for a in args]
+    proc = _cli(
+        "synthesize", "partial", "--input", str(data), "--out", str(tmp_path / "o.jsonl"), *args
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and expected in last, proc.stderr[-2000:]
+    assert not (tmp_path / "o.jsonl").exists()  # no output that could look like a result
+
+
+def test_scratch_writes_sentences_then_annotates(tmp_path, senteval_dir):
+    from syncse.synthesis import synthesize_scratch
+
+    out = tmp_path / "s.jsonl"
+    config = SynthesisConfig(out=out, data_dir=senteval_dir)
+    summary = synthesize_scratch(config, n=3, per_call=5, max_rounds=2)
+    assert summary["generation_calls"] >= 1 and summary["generated_sentences"] >= 3
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert 1 <= len(rows) <= 3
+    for row in rows:
+        assert row["genre"] and len(row["topics"]) == 3 and row["generation_response"]
+    # Resume with the same n: nothing left to do, so no new LLM calls.
+    again = synthesize_scratch(config, n=len(rows), per_call=5, max_rounds=2)
+    assert again["this_run"]["llm_calls"] == 0
