@@ -10,7 +10,6 @@ that both give the same numbers.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +21,7 @@ from syncse.errors import DataError, SyncseError
 from syncse.evaluation.datadir import find_flickr8k_dir
 from syncse.evaluation.encoding import CachedEncoder
 from syncse.evaluation.tasks import Task, register_task
+from syncse.jsonl import iter_jsonl
 
 RerankSample = dict[str, Any]
 
@@ -54,15 +54,8 @@ def load_rerank_samples(source: str | Path) -> list[RerankSample]:
     """Load MTEB-format samples from a .jsonl/.json/.parquet file or, online, a hub dataset."""
     path = Path(source)
     if path.suffix == ".jsonl":
-        samples = []
         with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    samples.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise DataError(path, f"invalid JSON ({exc.msg})", number) from exc
+            samples = [row for _, row in iter_jsonl(path, handle)]
     elif path.suffix in (".parquet", ".json"):
         import datasets
 

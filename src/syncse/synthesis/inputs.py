@@ -4,10 +4,10 @@ a Hugging Face dataset name."""
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 from syncse.errors import DataError, SyncseError
+from syncse.jsonl import iter_jsonl
 
 MAX_LINE_CHARS = 10_000
 csv.field_size_limit(10_000_000)
@@ -33,14 +33,8 @@ def read_sentences(source: str | Path, column: str | None = None) -> list[str]:
     sentences: list[str] = []
     if suffix in (".jsonl", ".ndjson"):
         col = column or "text"
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(path, f"invalid JSON ({exc.msg})", number) from exc
-            if not isinstance(row, dict) or col not in row:
+        for number, row in iter_jsonl(path, text.splitlines()):
+            if col not in row:
                 raise DataError(path, f"no '{col}' field; pass --column NAME", number)
             sentences.append(_check(str(row[col]), path, number))
     elif suffix in (".csv", ".tsv"):

@@ -7,13 +7,13 @@ user must learn that row 812 has an empty negative rather than find 3% of the da
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from syncse.errors import DataError
+from syncse.jsonl import iter_jsonl
 
 #: Accepted column names, SimCSE's first.
 ANCHOR = ("sent0", "anchor", "sentence", "text")
@@ -60,16 +60,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     yield reader.line_num, row
         elif suffix in (".jsonl", ".json", ".ndjson"):
             with path.open(encoding="utf-8") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise DataError(path, f"invalid JSON ({exc.msg})", number) from exc
-                    if not isinstance(row, dict):
-                        raise DataError(path, "expected a JSON object per line", number)
-                    yield number, row
+                yield from iter_jsonl(path, handle)
         else:
             raise DataError(
                 path,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from transformers import TrainerCallback
 
 from syncse.errors import SyncseError
 from syncse.training.config import TrainingConfig
@@ -91,20 +92,14 @@ def load_model(config: TrainingConfig):
     return model
 
 
-class _StepCounter:
+class _StepCounter(TrainerCallback):
     """Counts optimizer steps run in *this* process, so a resumed run can prove it did not
     start over (global_step alone looks the same either way)."""
 
-    def __new__(cls):
-        from transformers import TrainerCallback
+    steps = 0
 
-        class Counter(TrainerCallback):
-            steps = 0
-
-            def on_step_end(self, args, state, control, **kwargs):
-                self.steps += 1
-
-        return Counter()
+    def on_step_end(self, args, state, control, **kwargs):
+        self.steps += 1
 
 
 def _prepare_out(config: TrainingConfig) -> Path:
