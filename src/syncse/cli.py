@@ -171,6 +171,7 @@ def _synthesis_config(
     base_url: str | None,
     api_key_env: str,
     concurrency: int,
+    parallel: int,
     examples: int,
     temperature: float,
     seed: int,
@@ -208,6 +209,7 @@ def _synthesis_config(
             base_url=base_url,
             api_key_env=api_key_env,
             concurrency=concurrency,
+            parallel=parallel,
             timeout=timeout,
             max_retries=max_retries,
             price_per_million=price_pair,
@@ -231,6 +233,9 @@ _BASE_URL = Annotated[
     str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
 ]
 _KEY_ENV = Annotated[str, typer.Option(help="Name of the env variable holding the API key.")]
+_PARALLEL = Annotated[
+    int, typer.Option(help="llama-cpp: model contexts decoding at once (share the CPU threads).")
+]
 
 
 def _report(summary: dict, fmt: str, out: Path) -> None:
@@ -263,6 +268,7 @@ def synthesize_partial_cmd(
     base_url: _BASE_URL = None,
     api_key_env: _KEY_ENV = "OPENAI_API_KEY",
     concurrency: Annotated[int, typer.Option(help="Requests in flight (openai).")] = 8,
+    parallel: _PARALLEL = 1,
     examples: Annotated[int, typer.Option(help="Exemplars per call (k).")] = 5,
     temperature: Annotated[float, typer.Option()] = 1.0,
     seed: Annotated[int, typer.Option()] = 42,
@@ -293,6 +299,7 @@ def synthesize_partial_cmd(
         base_url,
         api_key_env,
         concurrency,
+        parallel,
         examples,
         temperature,
         seed,
@@ -324,6 +331,7 @@ def synthesize_scratch_cmd(
     base_url: _BASE_URL = None,
     api_key_env: _KEY_ENV = "OPENAI_API_KEY",
     concurrency: Annotated[int, typer.Option()] = 8,
+    parallel: _PARALLEL = 1,
     examples: Annotated[int, typer.Option()] = 5,
     temperature: Annotated[float, typer.Option()] = 1.0,
     seed: Annotated[int, typer.Option()] = 42,
@@ -348,6 +356,7 @@ def synthesize_scratch_cmd(
         base_url,
         api_key_env,
         concurrency,
+        parallel,
         examples,
         temperature,
         seed,

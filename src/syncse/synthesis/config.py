@@ -22,7 +22,9 @@ class BackendConfig:
     max_retries: int = 6
     json_mode: bool = False
     n_ctx: int = 2048
-    n_threads: int | None = None
+    n_threads: int | None = None  # llama-cpp: CPU threads in all (default: every core)
+    parallel: int = 1  # llama-cpp: model contexts decoding at once, sharing the threads
+    chat_template: bool = True  # llama-cpp, own GGUF: False = base model, few-shot completion
     #: USD per million tokens (input, output), for the cost estimate; None = unpriced.
     price_per_million: tuple[float, float] | None = None
 
@@ -65,7 +67,7 @@ class SynthesisConfig:
         fingerprint skips finished inputs; a changed one starts new keys."""
         b = self.backend
         material: dict[str, Any] = {
-            "backend": [b.kind, b.model, b.json_mode],
+            "backend": [b.kind, b.model, b.json_mode, b.chat_template],
             "sampling": asdict(self.sampling),
             "seed": self.seed,
             "max_attempts": self.max_attempts,

