@@ -1,10 +1,7 @@
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -34,41 +31,10 @@ def _smollm2() -> str:
 @pytest.fixture(scope="module")
 def llama_server():
     """A real OpenAI-compatible server (llama-cpp-python's) on 127.0.0.1 with the bundled GGUF."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            _smollm2(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "2048",
-            "--model_alias",
-            "smollm2",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/models", timeout=2)
-            break
-        except OSError:
-            assert proc.poll() is None, "llama_cpp.server exited"
-            assert time.time() < deadline, "llama_cpp.server did not start"
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    from syncse.synthesis.backends.local_server import llama_server
+
+    with llama_server(_smollm2(), alias="smollm2") as url:
+        yield url
 
 
 def test_pools_are_big_enough_and_sampling_is_seeded():
