@@ -397,6 +397,28 @@ def stats(
     typer.echo(stats_markdown(result, data))
 
 
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Run configuration (YAML); see examples/.")],
+) -> None:
+    """Synthesize -> train -> evaluate -> report; stages already up to date are skipped."""
+    from syncse.pipeline import load_run_config, run_pipeline
+
+    run_pipeline(load_run_config(config), log=_echo)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A `syncse run` output folder.")],
+) -> None:
+    """Rebuild report.md and the plots of a run folder from its files."""
+    from syncse.pipeline.report import write_report
+
+    if not (run_dir / "stages.json").exists():
+        raise SyncseError(f"{run_dir}: not a syncse run folder (no stages.json)")
+    _echo(f"wrote {write_report(run_dir)}")
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2, not a traceback."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

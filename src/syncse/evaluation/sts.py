@@ -34,6 +34,13 @@ class PairSet:
     right: list[str]
     gold: np.ndarray
 
+    def subsample(self, limit: int | None) -> PairSet:
+        """At most `limit` pairs, a fixed random subset (a quick check, not a published figure)."""
+        if limit is None or len(self.gold) <= limit:
+            return self
+        keep = np.sort(np.random.default_rng(0).choice(len(self.gold), size=limit, replace=False))
+        return PairSet([self.left[i] for i in keep], [self.right[i] for i in keep], self.gold[keep])
+
 
 def _read_lines(path: Path) -> list[str]:
     try:
@@ -126,7 +133,7 @@ class STSYearTask(Task):
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         all_pred, all_gold, per_subset = [], [], {}
         for subset in self.subsets:
-            pairs = load_sts_subset(self._dir(), subset)
+            pairs = load_sts_subset(self._dir(), subset).subsample(self.limit)
             predicted = cosine_scores(encoder, pairs)
             per_subset[subset] = correlations(predicted, pairs.gold)
             all_pred.append(predicted)
@@ -190,7 +197,7 @@ class STSBenchmark(Task):
         return load_tsv_pairs(self._path(), cols=(4, 5, 6), skip_header=False)
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
-        pairs = self.load()
+        pairs = self.load().subsample(self.limit)
         return correlations(cosine_scores(encoder, pairs), pairs.gold)
 
 
@@ -210,6 +217,7 @@ class SICKRelatedness(Task):
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         pairs = load_tsv_pairs(self._path(), cols=(3, 1, 2), skip_header=True)
+        pairs = pairs.subsample(self.limit)
         return correlations(cosine_scores(encoder, pairs), pairs.gold)
 
 

@@ -10,6 +10,7 @@ resume and bf16 without code of our own.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,12 @@ def _prepare_out(config: TrainingConfig) -> Path:
     return checkpoints
 
 
+def _expected_steps(config: TrainingConfig, dataset) -> int:
+    if config.max_steps > 0:
+        return config.max_steps
+    return int(math.ceil(len(dataset) / config.batch_size) * config.epochs)
+
+
 def train(config: TrainingConfig, log=print) -> dict[str, Any]:
     """Train, save a SentenceTransformer folder to `config.out`, return a summary dict."""
     from sentence_transformers import (
@@ -163,7 +170,10 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
         load_best_model_at_end=evaluator is not None,
         metric_for_best_model=DEV_METRIC if evaluator else None,
         greater_is_better=True,
-        logging_steps=max(1, min(10, config.eval_steps or 10)),
+        # About ten loss points for a short run (the report's curve), every 10 steps otherwise.
+        logging_steps=max(
+            1, min(10, config.eval_steps or 10, _expected_steps(config, dataset) // 10)
+        ),
         report_to="none",
         # gloo for CPU-only data parallelism under torchrun; setting it in a single process
         # would make accelerate expect a process group.

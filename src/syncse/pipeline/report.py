@@ -1,0 +1,201 @@
+"""`report.md` and PNG plots for a run folder: the outcome at a glance.
+
+Reads only files in the run folder (eval/*.json, data/stats.json, the synthesis summary,
+model/syncse_training.json, stages.json), so a report can be rebuilt at any time without
+recomputing anything: `syncse report RUN_DIR`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from syncse.evaluation.runner import CATEGORY_TITLES, SHORT_NAMES
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _score(results: dict[str, Any], task: str) -> float | None:
+    entry = results["tasks"].get(task)
+    return None if entry is None else entry[entry["main_metric"]]
+
+
+def comparison_tables(start: dict[str, Any], trained: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for category, title in CATEGORY_TITLES.items():
+        names = [n for n, r in trained["tasks"].items() if r["category"] == category]
+        if not names:
+            continue
+        lines += [
+            f"### {title}",
+            "",
+            "| task | start | trained | delta |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        rows = [(SHORT_NAMES.get(n, n), _score(start, n), _score(trained, n)) for n in names]
+        if len(names) > 1:
+            rows.append(
+                (
+                    "**average**",
+                    start["summary"].get(category, {}).get("avg"),
+                    trained["summary"][category]["avg"],
+                )
+            )
+        for name, a, b in rows:
+            delta = f"{b - a:+.2f}" if a is not None and b is not None else "n/a"
+            a_text = f"{a:.2f}" if a is not None else "n/a"
+            lines.append(f"| {name} | {a_text} | {b:.2f} | {delta} |")
+        lines.append("")
+    return lines
+
+
+def plot_scores(start: dict[str, Any], trained: dict[str, Any], target: Path) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n, r in trained["tasks"].items() if r["category"] == "sts"]
+    if not names:
+        return None
+    labels = [SHORT_NAMES.get(n, n) for n in names] + ["avg"]
+    a = [_score(start, n) or 0 for n in names] + [start["summary"]["sts"]["avg"]]
+    b = [_score(trained, n) or 0 for n in names] + [trained["summary"]["sts"]["avg"]]
+    x = range(len(labels))
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.bar([i - 0.2 for i in x], a, width=0.4, label=f"start ({start['model']})", color="#999")
+    ax.bar([i + 0.2 for i in x], b, width=0.4, label="trained", color="#2a7")
+    for i, (u, v) in enumerate(zip(a, b, strict=True)):
+        ax.annotate(f"{v - u:+.1f}", (i + 0.2, v), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(list(x), labels)
+    ax.set_ylabel("Spearman x100")
+    ax.set_ylim(min(a + b) - 10, max(a + b) + 5)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("STS: start vs trained model")
+    fig.tight_layout()
+    fig.savefig(target, dpi=110)
+    plt.close(fig)
+    return target
+
+
+def plot_training(history: list[dict[str, Any]], target: Path) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    loss = [(h["step"], h["loss"]) for h in history if "loss" in h and "step" in h]
+    dev = [
+        (h["step"], 100 * v)
+        for h in history
+        for k, v in h.items()
+        if k.endswith("spearman_cosine") and "step" in h
+    ]
+    if not loss and not dev:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    if loss:
+        ax.plot(*zip(*loss, strict=True), color="#c44", label="training loss")
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+    if dev:
+        other = ax.twinx()
+        other.plot(*zip(*dev, strict=True), "o-", color="#27a", label="STS-B dev")
+        other.set_ylabel("STS-B dev Spearman x100")
+    ax.set_title("Training")
+    fig.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(target, dpi=110)
+    plt.close(fig)
+    return target
+
+
+def write_report(run_dir: Path) -> Path:
+    run_dir = Path(run_dir)
+    plots = run_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    start = _load(run_dir / "eval" / "start.json")
+    trained = _load(run_dir / "eval" / "trained.json")
+    stats = _load(run_dir / "data" / "stats.json")
+    synthesis = _load(run_dir / "data" / "triplets.jsonl.summary.json")
+    training = _load(run_dir / "model" / "syncse_training.json")
+    stages = _load(run_dir / "stages.json") or {}
+
+    lines = [f"# syncse run: {run_dir.name}", ""]
+    if start and trained:
+        sts_a = start["summary"].get("sts", {}).get("avg")
+        sts_b = trained["summary"].get("sts", {}).get("avg")
+        if sts_a is not None and sts_b is not None:
+            verdict = "improved" if sts_b > sts_a else "did not improve"
+            lines += [
+                f"**Outcome:** training {verdict} the STS average: {sts_a:.2f} -> {sts_b:.2f} "
+                f"({sts_b - sts_a:+.2f}).",
+                "",
+            ]
+        if trained.get("limit"):
+            lines += [f"Evaluated on at most {trained['limit']} examples per split.", ""]
+        lines += ["## Evaluation", ""] + comparison_tables(start, trained)
+        if plot_scores(start, trained, plots / "scores.png"):
+            lines += ["![STS start vs trained](plots/scores.png)", ""]
+    else:
+        lines += [
+            "## Evaluation",
+            "",
+            "Not run: no evaluation data was found. Set `data_dir:` in the config or "
+            "SYNCSE_DATA_DIR to a SentEval data/downstream folder and run again.",
+            "",
+        ]
+
+    lines += ["## Training data", ""]
+    if synthesis:
+        run = synthesis["this_run"]
+        lines += [
+            f"Written by `{synthesis['backend']}`: {synthesis['accepted']} rows accepted; "
+            f"rejected: {synthesis['rejected'] or 'none'}. Last run: {run['llm_calls']} LLM calls, "
+            f"{run['cache_hits']} cache hits, {run['prompt_tokens'] + run['completion_tokens']} "
+            "tokens.",
+            "",
+        ]
+    if stats:
+        from syncse.synthesis.stats import stats_markdown
+
+        table = stats_markdown(stats, run_dir / "data" / "triplets.jsonl").splitlines()[2:]
+        lines += table + [""]
+
+    if training:
+        cfg = training["config"]
+        dev = training.get("dev_spearman")
+        lines += [
+            "## Training",
+            "",
+            f"{cfg['objective']} SimCSE from `{cfg['model']}`: {training['global_step']} steps, "
+            f"batch {cfg['batch_size']}, lr {cfg['learning_rate']}, temperature "
+            f"{cfg['temperature']}; final training loss {training['train_loss']:.4f}"
+            + (f"; STS-B dev {dev:.2f}" if dev is not None else "")
+            + ".",
+            "",
+        ]
+        if plot_training(training.get("log_history", []), plots / "training.png"):
+            lines += ["![training curve](plots/training.png)", ""]
+
+    if stages:
+        lines += [
+            "## Stages",
+            "",
+            "| stage | state | seconds | finished |",
+            "| --- | --- | ---: | --- |",
+        ]
+        for name, entry in stages.items():
+            lines.append(
+                f"| {name} | {entry['state']} | {entry.get('seconds') or ''} | {entry['at']} |"
+            )
+        lines.append("")
+    lines.append(
+        "Configuration: `config.yaml`; model: `model/` (loads with `SentenceTransformer`)."
+    )
+    target = run_dir / "report.md"
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target

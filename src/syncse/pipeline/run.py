@@ -1,0 +1,188 @@
+"""`syncse run`: synthesize -> train -> evaluate -> report, each stage skipped when its output
+is there and up to date, and resumed when it was interrupted.
+
+A stage is *up to date* when `stages.json` in the run folder records it as done with the same
+key: a hash of its configuration section and of its inputs (the triplets' bytes for training,
+the trained model's key for its evaluation). Change a setting and exactly the stages downstream
+of it run again; kill the run and the next one picks up where it stopped (synthesis by its own
+resumable store, training from its last checkpoint).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from syncse.errors import DataError, SyncseError
+from syncse.pipeline.config import RunConfig
+
+
+def _digest(*parts: Any) -> str:
+    payload = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+class StageLog:
+    """`stages.json`: per stage its key, state (started/done), timestamps and seconds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.stages: dict[str, dict[str, Any]] = (
+            json.loads(path.read_text()) if path.exists() else {}
+        )
+
+    def done(self, stage: str, key: str) -> bool:
+        entry = self.stages.get(stage, {})
+        return entry.get("key") == key and entry.get("state") == "done"
+
+    def started_with(self, stage: str, key: str) -> bool:
+        return self.stages.get(stage, {}).get("key") == key
+
+    def mark(self, stage: str, key: str, state: str, seconds: float | None = None) -> None:
+        self.stages[stage] = {
+            "key": key,
+            "state": state,
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seconds": None if seconds is None else round(seconds, 1),
+        }
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.stages, indent=2) + "\n")
+        tmp.replace(self.path)
+
+
+def _synthesize(config: RunConfig, stages: StageLog, log) -> None:
+    from syncse.synthesis import synthesize_partial, synthesize_scratch
+    from syncse.synthesis.inputs import read_sentences
+
+    assert config.synthesis is not None and config.source is not None
+    key = _digest(config.sections["synthesis"], str(config.data_dir))
+    if stages.done("synthesize", key) and config.triplets.exists():
+        log(f"[1/4] synthesize: up to date ({config.triplets})")
+        return
+    source = config.source
+    log(f"[1/4] synthesize ({source.mode}, {config.synthesis.backend.model}) -> {config.triplets}")
+    stages.mark("synthesize", key, "started")
+    start = time.time()
+    config.triplets.parent.mkdir(parents=True, exist_ok=True)
+    if source.mode == "partial":
+        assert source.input is not None
+        summary = synthesize_partial(config.synthesis, read_sentences(source.input, source.column))
+    else:
+        summary = synthesize_scratch(
+            config.synthesis, source.n, source.genres, source.topics, source.domain, source.per_call
+        )
+    if summary["accepted"] < 2:
+        raise SyncseError(
+            f"{config.triplets}: synthesis produced {summary['accepted']} usable rows; "
+            f"rejected: {summary['rejected']}; see {config.triplets}.summary.json"
+        )
+    stages.mark("synthesize", key, "done", time.time() - start)
+
+
+def _data_stats(config: RunConfig, log) -> None:
+    from syncse.models import load_encoder
+    from syncse.synthesis.stats import triplet_stats
+
+    target = config.out / "data" / "stats.json"
+    try:
+        stats = triplet_stats(config.triplets, load_encoder(config.model))
+    except DataError:  # sentences only (unsupervised baseline): nothing to compare
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(stats, indent=2) + "\n")
+    log(f"      data: {stats['rows']} rows; statistics in {target}")
+
+
+def _train(config: RunConfig, stages: StageLog, log) -> str:
+    from syncse.training import train
+
+    training = config.training
+    key = _digest(training.to_json(), file_digest(config.triplets))
+    model_dir = config.model_dir
+    if stages.done("train", key) and (model_dir / "syncse_training.json").exists():
+        log(f"[2/4] train: up to date ({model_dir})")
+        return key
+    if stages.started_with("train", key) and model_dir.exists():
+        training.resume = True  # same data and settings: continue from the last checkpoint
+        log(f"[2/4] train: resuming in {model_dir}")
+    else:
+        if model_dir.exists():
+            shutil.rmtree(model_dir)  # made from other data or settings: start over
+        log(f"[2/4] train ({training.objective}, {training.model}) -> {model_dir}")
+    stages.mark("train", key, "started")
+    start = time.time()
+    train(training, log=log)
+    stages.mark("train", key, "done", time.time() - start)
+    return key
+
+
+def _evaluate(config: RunConfig, stages: StageLog, train_key: str, log) -> None:
+    from syncse.evaluation import evaluate_model
+    from syncse.evaluation.runner import write_results
+
+    if config.evaluation is None:
+        log("[3/4] evaluate: no `evaluation:` section; skipped")
+        return
+    if config.data_dir is None or not Path(config.data_dir).is_dir():
+        log(
+            "[3/4] evaluate: skipped, no evaluation data. Point `data_dir:` in the config or "
+            "SYNCSE_DATA_DIR at a SentEval data/downstream folder (STS/, SICK/, ...)."
+        )
+        return
+    section = asdict(config.evaluation) | {"model": None}
+    for name, model, identity in (
+        ("start", config.model, config.model),
+        ("trained", str(config.model_dir), train_key),
+    ):
+        target = config.out / "eval" / f"{name}.json"
+        key = _digest(section, identity, str(config.data_dir))
+        stage = f"evaluate:{name}"
+        if stages.done(stage, key) and target.exists():
+            log(f"[3/4] evaluate {name} model: up to date ({target})")
+            continue
+        log(f"[3/4] evaluate {name} model ({model}) on {', '.join(config.evaluation.tasks)}")
+        stages.mark(stage, key, "started")
+        start = time.time()
+        evaluation = config.evaluation
+        evaluation.model = model
+        evaluation.data_dir = Path(config.data_dir)
+        results = evaluate_model(evaluation, log=log)
+        results["label"] = name
+        write_results(results, target)
+        stages.mark(stage, key, "done", time.time() - start)
+
+
+def run_pipeline(config: RunConfig, log=print) -> Path:
+    """Run every stage that is not up to date; return the report's path."""
+    from syncse.pipeline.report import write_report
+
+    config.out.mkdir(parents=True, exist_ok=True)
+    # The config as given: it names environment variables, never holds their values.
+    shutil.copyfile(config.path, config.out / "config.yaml")
+    stages = StageLog(config.out / "stages.json")
+    if config.synthesis is not None:
+        _synthesize(config, stages, log)
+        _data_stats(config, log)
+    elif not config.triplets.exists():
+        raise SyncseError(f"{config.triplets}: no such triplets file (`triplets:` in the config)")
+    else:
+        _data_stats(config, log)
+    train_key = _train(config, stages, log)
+    _evaluate(config, stages, train_key, log)
+    report = write_report(config.out)
+    log(f"[4/4] report: {report}")
+    return report

@@ -1,0 +1,134 @@
+"""`syncse run`: config validation, stage skipping and re-running, the report."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from syncse.errors import SyncseError
+from syncse.pipeline import load_run_config, run_pipeline
+from syncse.training.reference import sick_triplets, write_jsonl
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "run.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            "out: o\nsynthesis:\n  mode: scratch\n  backend:\n    kindd: openai\n",
+            r"run.yaml:5: synthesis.backend.kindd: unknown key",
+        ),
+        (
+            "out: o\nsynthesis:\n  mode: scratch\n  sampling:\n    temperature: hot\n",
+            r"run.yaml:5: synthesis.sampling.temperature: .*valid number",
+        ),
+        ("out: o\ntraining:\n  batch_size: [1\n", r"run.yaml:4: not valid YAML"),
+        ("out: o\ntriplets: t.jsonl\ntraining:\n  out: x\n", r"run.yaml:4: training.out: set by"),
+        ("out: o\nfoo: 1\ntriplets: x\n", r"run.yaml:2: foo: unknown key"),
+        ("out: o\nsynthesis:\n  mode: partial\n", r"run.yaml:2: synthesis: partial mode needs"),
+        ("out: o\nsynthesis:\n  mode: both\n", r"run.yaml:3: synthesis.mode: use partial or"),
+        ("synthesis:\n  mode: scratch\n", r"missing `out:`"),
+        ("- a\n- b\n", r"expected a mapping"),
+    ],
+)
+def test_bad_config_names_file_line_and_key(tmp_path, body, message):
+    with pytest.raises(SyncseError, match=message):
+        load_run_config(_write(tmp_path, body))
+
+
+def test_examples_are_valid():
+    for path in sorted((ROOT / "examples").glob("*.yaml")):
+        config = load_run_config(path)
+        assert config.training.temperature == 0.05, path
+
+
+def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_dir):
+    triplets = write_jsonl(sick_triplets(senteval_dir)[:64], tmp_path / "sick.jsonl")
+    body = (
+        f"out: {tmp_path / 'run'}\nmodel: minilm\ndata_dir: {senteval_dir}\n"
+        f"triplets: {triplets}\n"
+        "training:\n  max_steps: 3\n  batch_size: 16\n  learning_rate: {lr}\n"
+        "evaluation:\n  tasks: [STSBenchmark]\n  limit: 60\n"
+    )
+    config_path = _write(tmp_path, body.replace("{lr}", "5.0e-5"))
+    logs: list[str] = []
+    report = run_pipeline(load_run_config(config_path), log=logs.append)
+    run = tmp_path / "run"
+    stages = json.loads((run / "stages.json").read_text())
+    assert {s: e["state"] for s, e in stages.items()} == {
+        "train": "done",
+        "evaluate:start": "done",
+        "evaluate:trained": "done",
+    }
+    text = report.read_text()
+    assert "| STS-B |" in text and "plots/training.png" in text
+    assert (run / "plots" / "training.png").stat().st_size > 1000
+    trained = json.loads((run / "eval" / "trained.json").read_text())
+    start = json.loads((run / "eval" / "start.json").read_text())
+    stsb = trained["tasks"]["STSBenchmark"]
+    assert stsb["n_pairs"] == 60  # the limit is honoured, as the report claims
+    assert stsb["spearman"] != start["tasks"]["STSBenchmark"]["spearman"]
+
+    logs.clear()
+    run_pipeline(load_run_config(config_path), log=logs.append)
+    assert sum("up to date" in line for line in logs) == 3, logs
+    assert json.loads((run / "stages.json").read_text()) == stages  # nothing re-ran
+
+    logs.clear()
+    config_path = _write(tmp_path, body.replace("{lr}", "1.0e-4"))
+    run_pipeline(load_run_config(config_path), log=logs.append)
+    assert any(line.startswith("[2/4] train (") for line in logs), logs
+    assert any("evaluate start model: up to date" in line for line in logs)
+    assert any("evaluate trained model (" in line for line in logs)
+
+
+def test_run_without_data_dir_says_how_to_point_at_one(tmp_path, senteval_dir, monkeypatch):
+    monkeypatch.delenv("SYNCSE_DATA_DIR", raising=False)
+    triplets = write_jsonl(sick_triplets(senteval_dir)[:32], tmp_path / "sick.jsonl")
+    config_path = _write(
+        tmp_path,
+        f"out: {tmp_path / 'run'}\ntriplets: {triplets}\ntraining:\n  max_steps: 1\n"
+        "  batch_size: 16\n",
+    )
+    logs: list[str] = []
+    report = run_pipeline(load_run_config(config_path), log=logs.append)
+    assert any("SYNCSE_DATA_DIR" in line for line in logs)
+    assert "SYNCSE_DATA_DIR" in report.read_text()
+
+
+@pytest.mark.slow
+def test_cli_run_scratch_end_to_end(tmp_path, senteval_dir):
+    """The real thing, scaled down: SmolLM2 writes data, MiniLM trains on it, both evaluated."""
+    config_path = _write(
+        tmp_path,
+        f"out: {tmp_path / 'run'}\ndata_dir: {senteval_dir}\n"
+        "synthesis:\n  mode: scratch\n  n: 6\n  per_call: 6\n"
+        "  backend:\n    model: smollm2-135m\n    parallel: 2\n"
+        "  sampling:\n    examples_per_call: 2\n    max_tokens: 40\n"
+        "training:\n  max_steps: 2\n  batch_size: 4\n"
+        "evaluation:\n  tasks: [STSBenchmark, SICKRelatedness]\n  limit: 100\n",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "syncse", "run", str(config_path)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    run = tmp_path / "run"
+    rows = [json.loads(x) for x in (run / "data" / "triplets.jsonl").read_text().splitlines()]
+    assert len(rows) >= 2 and all(r["sent0"] and r["sent1"] and r["hard_neg"] for r in rows)
+    report = (run / "report.md").read_text()
+    assert "SICK-R" in report and "Written by `llama-cpp:smollm2-135m`" in report
+    from sentence_transformers import SentenceTransformer
+
+    assert SentenceTransformer(str(run / "model")).encode(["a test"]).shape == (1, 384)
