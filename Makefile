@@ -24,7 +24,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: install
-	$(BIN)/syncse evaluate minilm --tasks sts --out outputs/minilm/results.json
+	$(BIN)/syncse run examples/quickstart.yaml
 
 test: install
 	$(BIN)/python -m pytest -m "not slow" -q
@@ -36,8 +36,10 @@ test-all: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench experiments
+	$(BIN)/ruff format --check src tests bench experiments
 
 bench: install
 	$(BIN)/python bench/bench_sts_encoding.py
+	$(BIN)/python bench/bench_training.py
+	$(BIN)/python bench/bench_synthesis.py

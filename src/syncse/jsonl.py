@@ -9,6 +9,10 @@ from typing import Any
 
 from syncse.errors import DataError
 
+#: The longest sentence any reader accepts: a longer "line" is a wrong file or a missing
+#: newline convention, and must be an error rather than a silently truncated example.
+MAX_LINE_CHARS = 10_000
+
 
 def iter_jsonl(path: Path, lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line; a broken line is a DataError."""

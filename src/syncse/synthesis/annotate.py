@@ -42,6 +42,9 @@ class Usage:
     completion_tokens: int = 0
     backend_errors: int = 0
     unparseable_answers: int = 0
+    #: Every answer by kind and outcome ("positive:ok", "negative:copies_input", ...): the
+    #: figures that compare LLMs (parse failures, copies) before any filter.
+    answers: Counter = field(default_factory=Counter)
 
     def cost(self, price: tuple[float, float] | None) -> float | None:
         if price is None:
@@ -139,12 +142,14 @@ class Annotator:
             }
             text = parse_sentence(completion.text)
             if text is not None and normalise(text) != normalise(item.sentence):
+                self.usage.answers[f"{kind}:ok"] += 1
                 return text, meta
             if text is None:
                 self.usage.unparseable_answers += 1
                 meta["last_problem"] = "refusal" if is_refusal(completion.text) else "unparseable"
             else:
                 meta["last_problem"] = "copies_input"
+            self.usage.answers[f"{kind}:{meta['last_problem']}"] += 1
         return None, meta
 
     async def annotate(self, item: Item) -> None:
@@ -299,6 +304,7 @@ def write_summary(
             "prompt_tokens": u.prompt_tokens,
             "completion_tokens": u.completion_tokens,
             "unparseable_answers": u.unparseable_answers,
+            "answers": dict(sorted(u.answers.items())),
             "backend_errors": u.backend_errors,
             "estimated_cost_usd": u.cost(config.backend.price_per_million),
             "seconds": round(time.time() - started, 1),

@@ -7,9 +7,8 @@ import csv
 from pathlib import Path
 
 from syncse.errors import DataError, SyncseError
-from syncse.jsonl import iter_jsonl
+from syncse.jsonl import MAX_LINE_CHARS, iter_jsonl
 
-MAX_LINE_CHARS = 10_000
 csv.field_size_limit(10_000_000)
 
 

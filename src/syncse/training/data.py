@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from syncse.errors import DataError
-from syncse.jsonl import iter_jsonl
+from syncse.jsonl import MAX_LINE_CHARS, iter_jsonl
 
 #: Accepted column names, SimCSE's first.
 ANCHOR = ("sent0", "anchor", "sentence", "text")
@@ -106,6 +106,13 @@ def load_triplets(path: str | Path, need_pairs: bool = True) -> TripletData:
             value = row.get(column)
             if not isinstance(value, str) or not value.strip():
                 raise DataError(path, f"empty or missing {role} ({column!r})", number)
+            if len(value) > MAX_LINE_CHARS:
+                raise DataError(
+                    path,
+                    f"{role} of {len(value)} characters; expected a sentence "
+                    f"(at most {MAX_LINE_CHARS})",
+                    number,
+                )
             values.append(value.strip())
         anchors.append(values[0])
         positives.append(values[1])

@@ -1,0 +1,212 @@
+"""The paper's experiment on Flickr8k, scaled to a CPU, and the local-LLM preset comparison.
+
+    python experiments/flickr8k.py --rows 200 --arms none,unsup,partial,scratch,sick
+    python experiments/flickr8k.py --rows 200 --arms partial --presets qwen2.5-0.5b,gemma-270m
+    python experiments/flickr8k.py --rows 200 --table       # print the tables from finished runs
+
+Arms, all starting from all-MiniLM-L6-v2 with the same number of training rows and steps:
+`none` (no training), `unsup` (unsupervised SimCSE on the captions), `partial-<preset>`
+(SynCSE-partial: the local LLM annotates the captions), `scratch-<preset>` (SynCSE-scratch: the
+LLM writes its own sentences), `sick` (human-labelled reference: SICK-train triplets).
+Captions: one per Flickr8k *train* image, decontaminated against the STS/SICK test sentences,
+shuffled with a fixed seed. Each arm is a `syncse run` folder under --out (resumable: re-run the
+command after an interruption). Evaluation: STS (7 tasks) and Flickr8kCaptionRerank (MAP);
+`--transfer` adds the transfer tasks (slow on CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+from pathlib import Path
+
+import yaml
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+STS = ["STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"]
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
+
+
+def captions(n: int, seed: int = 42) -> list[str]:
+    from syncse.evaluation.reranking import read_flickr8k
+    from syncse.synthesis.filters import evaluation_sentences, normalise
+
+    banned = evaluation_sentences(data_dir())
+    by_image = read_flickr8k(data_dir().parent / "flickr8k", "train")
+    rng = random.Random(seed)
+    pool = [rng.choice(caps) for _, caps in sorted(by_image.items())]
+    pool = [c for c in pool if normalise(c) not in banned and len(c.split()) >= 3]
+    rng.shuffle(pool)
+    return pool[:n]
+
+
+def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
+    steps = math.ceil(args.rows / args.batch_size)
+    tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
+    config: dict = {
+        "out": str(out / arm),
+        "model": "minilm",
+        "data_dir": str(data_dir()),
+        "training": {
+            "objective": "sup",
+            "max_steps": steps,
+            "batch_size": args.batch_size,
+            "learning_rate": args.lr,
+            "limit": args.rows,
+            "seed": 42,
+        },
+        "evaluation": {"tasks": tasks},
+    }
+    backend = {"kind": "llama-cpp", "parallel": 2}
+    sampling = {"examples_per_call": 3, "max_tokens": 48}
+    if arm == "unsup":
+        rows = [{"sent0": s} for s in inputs.read_text().splitlines()]
+        path = out / "captions.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        config["triplets"] = str(path)
+        config["training"]["objective"] = "unsup"
+    elif arm == "sick":
+        from syncse.training.reference import sick_triplets, write_jsonl
+
+        config["triplets"] = str(write_jsonl(sick_triplets(data_dir()), out / "sick.jsonl"))
+    elif arm.startswith("partial-"):
+        config["synthesis"] = {
+            "mode": "partial",
+            "input": str(inputs),
+            "backend": backend | {"model": arm.removeprefix("partial-")},
+            "sampling": sampling,
+        }
+    elif arm.startswith("scratch-"):
+        config["synthesis"] = {
+            "mode": "scratch",
+            "n": args.rows,
+            "backend": backend | {"model": arm.removeprefix("scratch-")},
+            "sampling": sampling,
+        }
+    else:
+        raise SystemExit(f"unknown arm {arm}")
+    return config
+
+
+def run_arm(arm: str, args, out: Path, inputs: Path) -> None:
+    from syncse.evaluation import EvaluationConfig, evaluate_model
+    from syncse.evaluation.runner import write_results
+    from syncse.pipeline import load_run_config, run_pipeline
+
+    if arm == "none":
+        target = out / "none" / "eval" / "trained.json"
+        if not target.exists():
+            tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
+            config = EvaluationConfig(model="minilm", data_dir=data_dir(), tasks=tasks)
+            write_results(evaluate_model(config), target)
+        return
+    path = out / f"{arm}.yaml"
+    path.write_text(yaml.safe_dump(arm_config(arm, args, out, inputs), sort_keys=False))
+    run_pipeline(load_run_config(path))
+
+
+def tables(out: Path, arms: list[str]) -> str:
+    lines = [
+        "| arm | rows | steps | STS12 | STS13 | STS14 | STS15 | STS16 | STS-B | SICK-R | avg "
+        "| Flickr8k MAP | transfer avg |",
+        "|---|---:|---:|" + "---:|" * 10,
+    ]
+    for arm in arms:
+        result_path = out / arm / "eval" / "trained.json"
+        if not result_path.exists():
+            lines.append(f"| {arm} | not run |" + " |" * 11)
+            continue
+        res = json.loads(result_path.read_text())
+        training = out / arm / "model" / "syncse_training.json"
+        info = json.loads(training.read_text()) if training.exists() else None
+        rows = info["data"]["training_examples"] if info else 0
+        steps = info["global_step"] if info else 0
+        cells = [f"{res['tasks'][t]['spearman']:.2f}" for t in STS]
+        cells.append(f"**{res['summary']['sts']['avg']:.2f}**")
+        rerank = res["tasks"].get("Flickr8kCaptionRerank")
+        cells.append(f"{rerank['map']:.2f}" if rerank else "n/a")
+        transfer = res["summary"].get("transfer")
+        cells.append(f"{transfer['avg']:.2f}" if transfer else "not run")
+        lines.append(f"| {arm} | {rows} | {steps} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def preset_table(out: Path, presets: list[str]) -> str:
+    lines = [
+        "| preset | inputs | accepted | parse failures | positive copies input | negative "
+        "copies input | positive closer | distinct-2 (pos/neg) | tok/s | rows/min |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for preset in presets:
+        run = out / f"partial-{preset}" / "data"
+        summary_path = run / "triplets.jsonl.summary.json"
+        if not summary_path.exists():
+            lines.append(f"| {preset} | not run |" + " |" * 8)
+            continue
+        summary = json.loads(summary_path.read_text())
+        stats = json.loads((run / "stats.json").read_text())
+        answers = summary["this_run"]["answers"]
+        total = sum(answers.values()) or 1
+        failures = sum(v for k, v in answers.items() if k.endswith(("unparseable", "refusal")))
+
+        def copy_rate(kind: str, answers=answers) -> str:
+            n = sum(v for k, v in answers.items() if k.startswith(kind))
+            return f"{answers.get(f'{kind}:copies_input', 0) / max(n, 1):.1%}"
+
+        inputs = summary["accepted"] + sum(summary["rejected"].values())
+        run_info = summary["this_run"]
+        seconds = max(run_info["seconds"], 1e-9)
+        tokens = run_info["prompt_tokens"] + run_info["completion_tokens"]
+        lines.append(
+            f"| {preset} | {inputs} | {summary['accepted']} | {failures / total:.1%} | "
+            f"{copy_rate('positive')} | {copy_rate('negative')} | "
+            f"{stats['similarity']['positive_closer_rate']:.1%} | "
+            f"{stats['distinct_2']['positive']:.2f}/{stats['distinct_2']['negative']:.2f} | "
+            f"{tokens / seconds:.0f} | {inputs * 60 / seconds:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=200)
+    parser.add_argument("--arms", default="none,unsup,partial,scratch,sick")
+    parser.add_argument("--presets", default="smollm2-135m")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=2e-5)
+    parser.add_argument("--transfer", action="store_true")
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--table", action="store_true", help="only print the tables")
+    args = parser.parse_args()
+    out = Path(args.out or f"outputs/flickr8k-{args.rows}")
+    out.mkdir(parents=True, exist_ok=True)
+    presets = args.presets.split(",")
+    arms: list[str] = []
+    for arm in args.arms.split(","):
+        arms += [f"{arm}-{p}" for p in presets] if arm in ("partial", "scratch") else [arm]
+    inputs = out / "captions.txt"
+    if not inputs.exists():
+        inputs.write_text("\n".join(captions(args.rows)) + "\n")
+    if not args.table:
+        for arm in arms:
+            print(f"=== {arm}", flush=True)
+            run_arm(arm, args, out, inputs)
+    print(tables(out, arms))
+    if any(a.startswith("partial-") for a in arms):
+        print()
+        print(
+            preset_table(
+                out, [a.removeprefix("partial-") for a in arms if a.startswith("partial-")]
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""Reliability: bad input to every command, faults from the server, kill -9, and secrets.
+
+Bad synthesis inputs (binary, non-UTF-8, 1 MB line, missing column, broken JSONL, missing or
+fake GGUF, unreachable URL) are in test_synthesis.py; this file covers the other commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from syncse import cli
+
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+
+GOOD_ROW = '{"sent0": "A dog runs.", "sent1": "A dog is running.", "hard_neg": "A cat sleeps."}\n'
+
+
+def _main(argv: list[str], capsys) -> tuple[int, str]:
+    """Run the real entry point in-process; return (exit code, stderr)."""
+    old = sys.argv
+    sys.argv = ["syncse", *argv]
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = old
+    return code, capsys.readouterr().err
+
+
+def _files(tmp: Path) -> dict[str, Path]:
+    """Bad files of every kind, written once per test."""
+    files = {
+        "empty.jsonl": b"",
+        "binary.jsonl": bytes(range(256)) * 8,
+        "latin1.csv": "sent0,sent1,hard_neg\ncaf\xe9,b,c\n".encode("latin-1"),
+        "long.jsonl": (
+            json.dumps({"sent0": "x" * 1_000_000, "sent1": "a b", "hard_neg": "c d"}) + "\n"
+        ).encode(),
+        "nocol.csv": b"text,label\nA dog runs.,1\n",
+        "broken.jsonl": (GOOD_ROW + '{"sent0": "A cat", \n').encode(),
+        "bad.yaml": b"out: o\ntraining: [1\n",
+        "unknown.yaml": b"out: o\ntriplets: t.jsonl\ntraining:\n  epochz: 3\n",
+        "good.jsonl": (GOOD_ROW * 4).encode(),
+        "notjson.json": b"{not json",
+    }
+    paths = {}
+    for name, payload in files.items():
+        paths[name] = tmp / name
+        paths[name].write_bytes(payload)
+    return paths
+
+
+CASES = [
+    # (command line with {file} placeholders, expected text in the one-line error)
+    ("train --data {empty.jsonl} --out {out}", "empty.jsonl: no training rows"),
+    ("train --data {binary.jsonl} --out {out}", "binary.jsonl"),
+    ("train --data {latin1.csv} --out {out}", "latin1.csv: not UTF-8"),
+    ("train --data {long.jsonl} --out {out}", "long.jsonl:1: anchor of 1000000 characters"),
+    ("train --data {nocol.csv} --out {out}", "nocol.csv:2: no anchor column"),
+    ("train --data {broken.jsonl} --out {out}", "broken.jsonl:2: invalid JSON"),
+    ("train --data {good.jsonl} --out {out} --model /no/such/model", "model /no/such/model"),
+    ("stats {empty.jsonl}", "empty.jsonl: no training rows"),
+    ("stats {broken.jsonl}", "broken.jsonl:2: invalid JSON"),
+    ("stats {binary.jsonl}", "binary.jsonl"),
+    ("run {bad.yaml}", "bad.yaml:3: not valid YAML"),
+    ("run {unknown.yaml}", "unknown.yaml:4: training.epochz: unknown key"),
+    ("run {tmp}/missing.yaml", "missing.yaml: no such config file"),
+    ("evaluate minilm --data-dir {tmp}/nowhere --out {out}/r.json", "nowhere: data folder does"),
+    ("evaluate minilm --data-dir {tmp} --out {out}/r.json", "STS"),
+    ("evaluate /no/such/model --tasks STSBenchmark --out {out}/r.json", "model /no/such/model"),
+    ("compare {notjson.json} {notjson.json}", "notjson.json"),
+    ("report {tmp}", "not a syncse run folder"),
+]
+
+
+@pytest.mark.parametrize(("command", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gets_one_line_error_and_no_output(tmp_path, capsys, command, expected):
+    paths = _files(tmp_path)
+    out = tmp_path / "out"
+    argv = command.format(tmp=tmp_path, out=out, **{k: str(v) for k, v in paths.items()}).split()
+    code, err = _main(argv, capsys)
+    assert code != 0
+    assert "Traceback" not in err
+    lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and expected in lines[0], err[-1500:]
+    # Nothing left that looks like a finished result.
+    left = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
+    assert not [p for p in left if p.name in ("model.safetensors", "r.json", "report.md")], left
+
+
+def _captions(n: int) -> list[str]:
+    from syncse.evaluation.reranking import read_flickr8k
+
+    default = Path(__file__).parents[2] / "shared/data/senteval"
+    data = Path(os.environ.get("SYNCSE_DATA_DIR", default))
+    by_image = read_flickr8k(data.parent / "flickr8k", "train")
+    captions = [caps[i % len(caps)] for i, (_, caps) in enumerate(sorted(by_image.items()))]
+    return captions[:n]
+
+
+def _keys(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [json.loads(line)["key"] for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path):
+    """Kill the synthesis process 5 times at random moments, tear its last line once as a kill
+    mid-write would, resume: every input ends in the output or the rejected file exactly once."""
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("\n".join(_captions(40)) + "\n")
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
+    command += ["--out", str(out), "--examples", "1", "--no-decontaminate", "--parallel", "2"]
+    rng = random.Random(7)
+    kills = 0
+    while kills < 5:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(4.0, 12.0))  # imports take ~4 s; then calls are ~0.5 s each
+        if proc.poll() is not None:
+            break  # finished before the kill
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        if kills == 3 and out.exists():
+            with out.open("ab") as handle:  # a torn write, as a kill inside write() leaves
+                handle.write(b'{"sent0": "half a line')
+    assert kills >= 3, "the run finished too fast to be killed; raise the input count"
+    final = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert final.returncode == 0, final.stderr[-2000:]
+    for line in out.read_text().splitlines():
+        json.loads(line)  # no corrupt line survives
+    accepted = _keys(out)
+    assert len(accepted) == len(set(accepted)), "duplicated rows"
+    rejected = set(_keys(tmp_path / "out.rejected.jsonl"))
+    summary = json.loads((tmp_path / "out.jsonl.summary.json").read_text())
+    assert summary["accepted"] + sum(summary["rejected"].values()) == 40
+    assert len(set(accepted) | rejected) == 40
+    print(f"kill -9 x{kills}: {len(accepted)} accepted, {len(rejected - set(accepted))} rejected")
+
+
+@pytest.mark.slow
+def test_faults_from_the_server_lose_and_duplicate_nothing(tmp_path):
+    """~30% of requests faulted between the openai backend and a real llama.cpp server."""
+    from fault_proxy import FaultProxy
+
+    from syncse.synthesis import BackendConfig, SamplingConfig, SynthesisConfig, synthesize_partial
+    from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
+    from syncse.synthesis.backends.local_server import llama_server
+    from syncse.synthesis.config import FilterConfig
+
+    n = int(os.environ.get("SYNCSE_FAULT_INPUTS", "300"))
+    sentences = _captions(n)
+    out = tmp_path / "f.jsonl"
+    secret = "sk-test-DO-NOT-LEAK-7f3a9c"
+    os.environ["SYNCSE_TEST_KEY"] = secret
+    with llama_server(resolve_gguf("smollm2-135m"), alias="smollm2", n_ctx=1024) as url:
+        with FaultProxy(url, fault_rate=0.3, slow_seconds=4.0, seed=1) as proxy:
+            config = SynthesisConfig(
+                out=out,
+                backend=BackendConfig(
+                    kind="openai",
+                    model="smollm2",
+                    base_url=proxy.url,
+                    api_key_env="SYNCSE_TEST_KEY",
+                    concurrency=4,
+                    timeout=3.0,
+                    max_retries=3,
+                ),
+                sampling=SamplingConfig(examples_per_call=1, max_tokens=32),
+                filters=FilterConfig(decontaminate=False),
+            )
+            first = synthesize_partial(config, sentences)
+            faults = dict(proxy.counts)
+        # Resume without faults: what failed for transport reasons is asked again.
+        config.backend.base_url = url
+        second = synthesize_partial(config, sentences)
+
+    accepted = _keys(out)
+    assert len(accepted) == len(set(accepted)), "duplicated rows"
+    assert first["accepted"] + sum(first["rejected"].values()) == n  # nothing silently dropped
+    assert second["accepted"] + sum(second["rejected"].values()) == n
+    assert "backend_error" not in second["rejected"]
+    assert faults.get("requests", 0) > 1.5 * n
+    injected = sum(v for k, v in faults.items() if k != "requests")
+    assert 0.2 < injected / faults["requests"] < 0.4
+    # The API key is in no file the run wrote.
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    report = {
+        "inputs": n,
+        "requests": faults["requests"],
+        "faults_injected": injected,
+        "faults": {k: v for k, v in sorted(faults.items()) if k != "requests"},
+        "first_run": {"accepted": first["accepted"], "rejected": first["rejected"]},
+        "after_resume": {"accepted": second["accepted"], "rejected": second["rejected"]},
+        "duplicated": len(accepted) - len(set(accepted)),
+        "lost": n - second["accepted"] - sum(second["rejected"].values()),
+    }
+    print(json.dumps(report, indent=1))
+    target = os.environ.get("SYNCSE_FAULT_REPORT")
+    if target:
+        Path(target).write_text(json.dumps(report, indent=2) + "\n")
