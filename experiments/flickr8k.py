@@ -64,7 +64,7 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
         },
         "evaluation": {"tasks": tasks},
     }
-    backend = {"kind": "llama-cpp", "parallel": 2}
+    backend = {"kind": "llama-cpp"}
     sampling = {"examples_per_call": 3, "max_tokens": 48}
     if arm == "unsup":
         rows = [{"sent0": s} for s in inputs.read_text().splitlines()]

@@ -244,6 +244,8 @@ def _report(summary: dict, fmt: str, out: Path) -> None:
 
         csv_path = export_csv(out)
         _echo(f"wrote {csv_path}")
+    if summary.get("wanted") and summary["accepted"] < summary["wanted"]:
+        _echo(f"note: {summary['accepted']} of {summary['wanted']} wanted; re-run to top up")
     _echo(
         f"{summary['accepted']} rows in {out}; rejected: {summary['rejected'] or 'none'}; "
         f"LLM calls {summary['this_run']['llm_calls']}, cache hits "

@@ -52,11 +52,22 @@ def comparison_tables(start: dict[str, Any], trained: dict[str, Any]) -> list[st
     return lines
 
 
-def plot_scores(start: dict[str, Any], trained: dict[str, Any], target: Path) -> Path | None:
-    import matplotlib
-
+def _pyplot():
+    """matplotlib is the optional `report` extra: without it the report has tables only."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_scores(start: dict[str, Any], trained: dict[str, Any], target: Path) -> Path | None:
+    plt = _pyplot()
+    if plt is None:
+        return None
 
     names = [n for n, r in trained["tasks"].items() if r["category"] == "sts"]
     if not names:
@@ -82,10 +93,9 @@ def plot_scores(start: dict[str, Any], trained: dict[str, Any], target: Path) ->
 
 
 def plot_training(history: list[dict[str, Any]], target: Path) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
+    if plt is None:
+        return None
 
     loss = [(h["step"], h["loss"]) for h in history if "loss" in h and "step" in h]
     dev = [

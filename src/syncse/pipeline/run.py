@@ -85,6 +85,11 @@ def _synthesize(config: RunConfig, stages: StageLog, log) -> None:
         summary = synthesize_scratch(
             config.synthesis, source.n, source.genres, source.topics, source.domain, source.per_call
         )
+    if summary.get("wanted") and summary["accepted"] < summary["wanted"]:
+        log(
+            f"      note: {summary['accepted']} of the {summary['wanted']} triplets wanted "
+            "(the LLM wrote or kept fewer sentences); re-run to top up from the cache"
+        )
     if summary["accepted"] < 2:
         raise SyncseError(
             f"{config.triplets}: synthesis produced {summary['accepted']} usable rows; "

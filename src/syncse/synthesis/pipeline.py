@@ -177,7 +177,9 @@ async def _scratch(
                 break
             # Generation calls are deterministic and cached: a resumed run regenerates the
             # same sentences for free, so keys (and skipped work) line up.
-            needed = math.ceil((n - accepted) * 1.3 / per_call)
+            # Small models write fewer sentences per call than asked: plan with the yield seen.
+            per_call_seen = len(generated) / calls if calls else per_call
+            needed = math.ceil((n - accepted) * 1.3 / max(per_call_seen, 1.0))
             batch = []
             for call in range(calls, calls + needed):
                 batch += await _generate(session, call, genres, topics, per_call, domain)
@@ -191,6 +193,7 @@ async def _scratch(
         summary = await session.close(
             {
                 "mode": "scratch",
+                "wanted": n,
                 "generation_calls": calls,
                 "generated_sentences": len(generated),
                 "topics": topics,
@@ -207,7 +210,7 @@ def synthesize_scratch(
     topics_file: Path | None = None,
     domain: str | None = None,
     per_call: int = 10,
-    max_rounds: int = 4,
+    max_rounds: int = 6,
 ) -> dict[str, Any]:
     genres = read_word_list(genres_file, "genres.txt")
     topics = read_word_list(topics_file, "topics.txt")
