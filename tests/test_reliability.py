@@ -67,7 +67,7 @@ CASES = [
     ("train --data {binary.jsonl} --out {out}", "binary.jsonl"),
     ("train --data {latin1.csv} --out {out}", "latin1.csv: not UTF-8"),
     ("train --data {long.jsonl} --out {out}", "long.jsonl:1: anchor of 1000000 characters"),
-    ("train --data {nocol.csv} --out {out}", "nocol.csv:2: no anchor column"),
+    ("train --data {nocol.csv} --out {out}", "nocol.csv:2: no positive column"),
     ("train --data {broken.jsonl} --out {out}", "broken.jsonl:2: invalid JSON"),
     ("train --data {good.jsonl} --out {out} --model /no/such/model", "model /no/such/model"),
     ("stats {empty.jsonl}", "empty.jsonl: no training rows"),
@@ -88,7 +88,9 @@ CASES = [
 def test_bad_input_gets_one_line_error_and_no_output(tmp_path, capsys, command, expected):
     paths = _files(tmp_path)
     out = tmp_path / "out"
-    argv = command.format(tmp=tmp_path, out=out, **{k: str(v) for k, v in paths.items()}).split()
+    for name, path in paths.items():  # names hold dots, so no str.format
+        command = command.replace("{" + name + "}", str(path))
+    argv = command.replace("{tmp}", str(tmp_path)).replace("{out}", str(out)).split()
     code, err = _main(argv, capsys)
     assert code != 0
     assert "Traceback" not in err
@@ -144,7 +146,7 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path):
         json.loads(line)  # no corrupt line survives
     accepted = _keys(out)
     assert len(accepted) == len(set(accepted)), "duplicated rows"
-    rejected = set(_keys(tmp_path / "out.rejected.jsonl"))
+    rejected = set(_keys(tmp_path / "out.jsonl.rejected.jsonl"))
     summary = json.loads((tmp_path / "out.jsonl.summary.json").read_text())
     assert summary["accepted"] + sum(summary["rejected"].values()) == 40
     assert len(set(accepted) | rejected) == 40
@@ -167,7 +169,7 @@ def test_faults_from_the_server_lose_and_duplicate_nothing(tmp_path):
     secret = "sk-test-DO-NOT-LEAK-7f3a9c"
     os.environ["SYNCSE_TEST_KEY"] = secret
     with llama_server(resolve_gguf("smollm2-135m"), alias="smollm2", n_ctx=1024) as url:
-        with FaultProxy(url, fault_rate=0.3, slow_seconds=4.0, seed=1) as proxy:
+        with FaultProxy(url, fault_rate=0.3, slow_seconds=9.0, seed=1) as proxy:
             config = SynthesisConfig(
                 out=out,
                 backend=BackendConfig(
@@ -175,8 +177,10 @@ def test_faults_from_the_server_lose_and_duplicate_nothing(tmp_path):
                     model="smollm2",
                     base_url=proxy.url,
                     api_key_env="SYNCSE_TEST_KEY",
-                    concurrency=4,
-                    timeout=3.0,
+                    # One request at a time per worker reaches a server that decodes one at a
+                    # time: the timeout must cover queueing behind the other worker.
+                    concurrency=2,
+                    timeout=8.0,
                     max_retries=3,
                 ),
                 sampling=SamplingConfig(examples_per_call=1, max_tokens=32),
