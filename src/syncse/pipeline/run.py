@@ -14,7 +14,7 @@ import hashlib
 import json
 import shutil
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -99,14 +99,21 @@ def _synthesize(config: RunConfig, stages: StageLog, log) -> None:
 
 
 def _data_stats(config: RunConfig, log) -> None:
+    """Statistics of the triplets (with the start model's similarities), recomputed only when
+    the triplets' bytes or the start model changed: encoding every row again on each re-run
+    of an up-to-date pipeline would be wasted work."""
     from syncse.models import load_encoder
     from syncse.synthesis.stats import triplet_stats
 
     target = config.out / "data" / "stats.json"
+    source = {"triplets": file_digest(config.triplets), "model": config.model}
+    if target.exists() and json.loads(target.read_text()).get("source") == source:
+        return
     try:
         stats = triplet_stats(config.triplets, load_encoder(config.model))
     except DataError:  # sentences only (unsupervised baseline): nothing to compare
         return
+    stats["source"] = source
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(stats, indent=2) + "\n")
     log(f"      data: {stats['rows']} rows; statistics in {target}")
@@ -162,9 +169,7 @@ def _evaluate(config: RunConfig, stages: StageLog, train_key: str, log) -> None:
         log(f"[3/4] evaluate {name} model ({model}) on {', '.join(config.evaluation.tasks)}")
         stages.mark(stage, key, "started")
         start = time.time()
-        evaluation = config.evaluation
-        evaluation.model = model
-        evaluation.data_dir = Path(config.data_dir)
+        evaluation = replace(config.evaluation, model=model, data_dir=Path(config.data_dir))
         results = evaluate_model(evaluation, log=log)
         results["label"] = name
         write_results(results, target)
@@ -181,11 +186,9 @@ def run_pipeline(config: RunConfig, log=print) -> Path:
     stages = StageLog(config.out / "stages.json")
     if config.synthesis is not None:
         _synthesize(config, stages, log)
-        _data_stats(config, log)
     elif not config.triplets.exists():
         raise SyncseError(f"{config.triplets}: no such triplets file (`triplets:` in the config)")
-    else:
-        _data_stats(config, log)
+    _data_stats(config, log)
     train_key = _train(config, stages, log)
     _evaluate(config, stages, train_key, log)
     report = write_report(config.out)

@@ -41,10 +41,13 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     backend_errors: int = 0
-    unparseable_answers: int = 0
     #: Every answer by kind and outcome ("positive:ok", "negative:copies_input", ...): the
     #: figures that compare LLMs (parse failures, copies) before any filter.
     answers: Counter = field(default_factory=Counter)
+
+    @property
+    def unparseable_answers(self) -> int:
+        return sum(v for k, v in self.answers.items() if k.endswith((":unparseable", ":refusal")))
 
     def cost(self, price: tuple[float, float] | None) -> float | None:
         if price is None:
@@ -145,7 +148,6 @@ class Annotator:
                 self.usage.answers[f"{kind}:ok"] += 1
                 return text, meta
             if text is None:
-                self.usage.unparseable_answers += 1
                 meta["last_problem"] = "refusal" if is_refusal(completion.text) else "unparseable"
             else:
                 meta["last_problem"] = "copies_input"
