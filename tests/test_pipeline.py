@@ -94,6 +94,38 @@ def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_d
     assert any("evaluate trained model (" in line for line in logs)
 
 
+def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch):
+    """Two run folders with the same start model and evaluation settings: the second reuses the
+    start model's scores; different settings score it again."""
+    monkeypatch.setenv("SYNCSE_CACHE_DIR", str(tmp_path / "cache"))
+    triplets = write_jsonl(sick_triplets(senteval_dir)[:32], tmp_path / "sick.jsonl")
+
+    def run(name: str, limit: int) -> list[str]:
+        config_path = _write(
+            tmp_path,
+            f"out: {tmp_path / name}\nmodel: minilm\ndata_dir: {senteval_dir}\n"
+            f"triplets: {triplets}\ntraining:\n  max_steps: 1\n  batch_size: 16\n"
+            f"evaluation:\n  tasks: [STSBenchmark]\n  limit: {limit}\n",
+        )
+        logs: list[str] = []
+        run_pipeline(load_run_config(config_path), log=logs.append)
+        return logs
+
+    first = run("a", 40)
+    assert any("evaluate start model (minilm)" in line for line in first), first
+    second = run("b", 40)
+    assert any("scored before" in line for line in second), second
+    assert not any("evaluate start model (minilm)" in line for line in second)
+    start_a = json.loads((tmp_path / "a" / "eval" / "start.json").read_text())
+    start_b = json.loads((tmp_path / "b" / "eval" / "start.json").read_text())
+    assert start_a["tasks"] == start_b["tasks"]
+    assert "| start | trained | delta |" in (tmp_path / "b" / "report.md").read_text()
+    third = run("c", 41)
+    assert any("evaluate start model (minilm)" in line for line in third), third
+    start_c = json.loads((tmp_path / "c" / "eval" / "start.json").read_text())
+    assert start_c["tasks"]["STSBenchmark"]["n_pairs"] == 41
+
+
 def test_run_without_data_dir_says_how_to_point_at_one(tmp_path, senteval_dir, monkeypatch):
     monkeypatch.delenv("SYNCSE_DATA_DIR", raising=False)
     triplets = write_jsonl(sick_triplets(senteval_dir)[:32], tmp_path / "sick.jsonl")
