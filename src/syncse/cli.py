@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from types import SimpleNamespace
+from typing import Annotated, Any
 
 import typer
 
@@ -164,65 +165,6 @@ synthesize_app = typer.Typer(no_args_is_help=True, help="Have an LLM write train
 app.add_typer(synthesize_app, name="synthesize")
 
 
-def _synthesis_config(
-    out: Path,
-    backend: str,
-    model: str | None,
-    base_url: str | None,
-    api_key_env: str,
-    concurrency: int,
-    parallel: int,
-    examples: int,
-    temperature: float,
-    seed: int,
-    pools: Path | None,
-    data_dir: Path | None,
-    exclude: list[Path] | None,
-    limit: int | None,
-    price: str | None,
-    timeout: float,
-    max_retries: int,
-    decontaminate: bool,
-):
-    import os
-
-    from syncse.synthesis import BackendConfig, FilterConfig, SamplingConfig, SynthesisConfig
-
-    if backend not in ("openai", "llama-cpp"):
-        raise SyncseError(f"--backend {backend}: use openai or llama-cpp")
-    price_pair = None
-    if price:
-        try:
-            a, b = (float(x) for x in price.split(","))
-        except ValueError as exc:
-            raise SyncseError(f"--price {price}: expected INPUT,OUTPUT USD per 1M tokens") from exc
-        price_pair = (a, b)
-    default_model = "smollm2-135m" if backend == "llama-cpp" else "gpt-4o-mini"
-    data_dir = data_dir or (
-        Path(os.environ["SYNCSE_DATA_DIR"]) if os.environ.get("SYNCSE_DATA_DIR") else None
-    )
-    return SynthesisConfig(
-        out=out,
-        backend=BackendConfig(
-            kind=backend,
-            model=model or default_model,  # type: ignore[arg-type]
-            base_url=base_url,
-            api_key_env=api_key_env,
-            concurrency=concurrency,
-            parallel=parallel,
-            timeout=timeout,
-            max_retries=max_retries,
-            price_per_million=price_pair,
-        ),
-        sampling=SamplingConfig(temperature=temperature, examples_per_call=examples),
-        filters=FilterConfig(exclude_files=list(exclude or []), decontaminate=decontaminate),
-        pools=pools,
-        seed=seed,
-        data_dir=data_dir,
-        limit=limit,
-    )
-
-
 _BACKEND = Annotated[
     str, typer.Option(help="llama-cpp (local GGUF) or openai (any OpenAI-compatible server).")
 ]
@@ -233,9 +175,74 @@ _BASE_URL = Annotated[
     str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
 ]
 _KEY_ENV = Annotated[str, typer.Option(help="Name of the env variable holding the API key.")]
+_CONCURRENCY = Annotated[int, typer.Option(help="Requests in flight (openai).")]
 _PARALLEL = Annotated[
     int, typer.Option(help="llama-cpp: model contexts decoding at once (share the CPU threads).")
 ]
+_EXAMPLES = Annotated[int, typer.Option(help="Exemplars per call (k).")]
+_TEMPERATURE = Annotated[float, typer.Option(help="Sampling temperature.")]
+_SEED = Annotated[int, typer.Option(help="Seeds prompt/exemplar sampling and the LLM.")]
+_POOLS = Annotated[Path | None, typer.Option(help="Your own prompt/example pools (YAML).")]
+_DATA_DIR = Annotated[
+    Path | None,
+    typer.Option(help="SentEval folder: its test sentences are kept out of the data."),
+]
+_EXCLUDE = Annotated[list[Path] | None, typer.Option(help="More sentences to keep out.")]
+_NO_DECONTAMINATE = Annotated[bool, typer.Option("--no-decontaminate")]
+_PRICE = Annotated[
+    str | None, typer.Option(help="USD per 1M tokens 'IN,OUT' for the cost estimate.")
+]
+_TIMEOUT = Annotated[float, typer.Option(help="Seconds per request.")]
+_MAX_RETRIES = Annotated[int, typer.Option(help="Retries of a failed request, with backoff.")]
+_FORMAT = Annotated[str, typer.Option(help="jsonl, or csv to also export SimCSE CSV.")]
+
+
+def _synthesis_config(options: dict[str, Any], limit: int | None = None):
+    """Build a SynthesisConfig from the options both synthesize commands share.
+
+    Typer needs each option in each command's signature, so the commands pass their
+    `locals()` here rather than repeating eighteen arguments in two places.
+    """
+    from syncse.synthesis import BackendConfig, FilterConfig, SamplingConfig, SynthesisConfig
+
+    o = SimpleNamespace(**options)
+    if o.backend not in ("openai", "llama-cpp"):
+        raise SyncseError(f"--backend {o.backend}: use openai or llama-cpp")
+    price_pair = None
+    if o.price:
+        try:
+            a, b = (float(x) for x in o.price.split(","))
+        except ValueError as exc:
+            raise SyncseError(
+                f"--price {o.price}: expected INPUT,OUTPUT USD per 1M tokens"
+            ) from exc
+        price_pair = (a, b)
+    default_model = "smollm2-135m" if o.backend == "llama-cpp" else "gpt-4o-mini"
+    data_dir = o.data_dir or (
+        Path(os.environ["SYNCSE_DATA_DIR"]) if os.environ.get("SYNCSE_DATA_DIR") else None
+    )
+    return SynthesisConfig(
+        out=o.out,
+        backend=BackendConfig(
+            kind=o.backend,
+            model=o.model or default_model,
+            base_url=o.base_url,
+            api_key_env=o.api_key_env,
+            concurrency=o.concurrency,
+            parallel=o.parallel,
+            timeout=o.timeout,
+            max_retries=o.max_retries,
+            price_per_million=price_pair,
+        ),
+        sampling=SamplingConfig(temperature=o.temperature, examples_per_call=o.examples),
+        filters=FilterConfig(
+            exclude_files=list(o.exclude or []), decontaminate=not o.no_decontaminate
+        ),
+        pools=o.pools,
+        seed=o.seed,
+        data_dir=data_dir,
+        limit=limit,
+    )
 
 
 def _report(summary: dict, fmt: str, out: Path) -> None:
@@ -269,51 +276,25 @@ def synthesize_partial_cmd(
     model: _MODEL = None,
     base_url: _BASE_URL = None,
     api_key_env: _KEY_ENV = "OPENAI_API_KEY",
-    concurrency: Annotated[int, typer.Option(help="Requests in flight (openai).")] = 8,
+    concurrency: _CONCURRENCY = 8,
     parallel: _PARALLEL = 1,
-    examples: Annotated[int, typer.Option(help="Exemplars per call (k).")] = 5,
-    temperature: Annotated[float, typer.Option()] = 1.0,
-    seed: Annotated[int, typer.Option()] = 42,
-    pools: Annotated[
-        Path | None, typer.Option(help="Your own prompt/example pools (YAML).")
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(help="SentEval folder: its test sentences are kept out of the data."),
-    ] = None,
-    exclude: Annotated[list[Path] | None, typer.Option(help="More sentences to keep out.")] = None,
-    no_decontaminate: Annotated[bool, typer.Option("--no-decontaminate")] = False,
-    price: Annotated[
-        str | None, typer.Option(help="USD per 1M tokens 'IN,OUT' for the cost estimate.")
-    ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 60.0,
-    max_retries: Annotated[int, typer.Option()] = 6,
-    format: Annotated[str, typer.Option(help="jsonl, or csv to also export SimCSE CSV.")] = "jsonl",
+    examples: _EXAMPLES = 5,
+    temperature: _TEMPERATURE = 1.0,
+    seed: _SEED = 42,
+    pools: _POOLS = None,
+    data_dir: _DATA_DIR = None,
+    exclude: _EXCLUDE = None,
+    no_decontaminate: _NO_DECONTAMINATE = False,
+    price: _PRICE = None,
+    timeout: _TIMEOUT = 60.0,
+    max_retries: _MAX_RETRIES = 6,
+    format: _FORMAT = "jsonl",
 ) -> None:
     """For each input sentence, the LLM writes an entailed positive and a hard negative."""
     from syncse.synthesis import synthesize_partial
     from syncse.synthesis.inputs import read_sentences
 
-    config = _synthesis_config(
-        out,
-        backend,
-        model,
-        base_url,
-        api_key_env,
-        concurrency,
-        parallel,
-        examples,
-        temperature,
-        seed,
-        pools,
-        data_dir,
-        exclude,
-        limit,
-        price,
-        timeout,
-        max_retries,
-        not no_decontaminate,
-    )
+    config = _synthesis_config(locals(), limit=limit)
     sentences = read_sentences(input, column)
     _report(synthesize_partial(config, sentences), format, out)
 
@@ -332,45 +313,26 @@ def synthesize_scratch_cmd(
     model: _MODEL = None,
     base_url: _BASE_URL = None,
     api_key_env: _KEY_ENV = "OPENAI_API_KEY",
-    concurrency: Annotated[int, typer.Option()] = 8,
+    concurrency: _CONCURRENCY = 8,
     parallel: _PARALLEL = 1,
-    examples: Annotated[int, typer.Option()] = 5,
-    temperature: Annotated[float, typer.Option()] = 1.0,
-    seed: Annotated[int, typer.Option()] = 42,
-    pools: Annotated[Path | None, typer.Option()] = None,
-    data_dir: Annotated[Path | None, typer.Option()] = None,
-    exclude: Annotated[list[Path] | None, typer.Option()] = None,
-    no_decontaminate: Annotated[bool, typer.Option("--no-decontaminate")] = False,
-    price: Annotated[str | None, typer.Option()] = None,
-    timeout: Annotated[float, typer.Option()] = 60.0,
-    max_retries: Annotated[int, typer.Option()] = 6,
-    format: Annotated[str, typer.Option()] = "jsonl",
+    examples: _EXAMPLES = 5,
+    temperature: _TEMPERATURE = 1.0,
+    seed: _SEED = 42,
+    pools: _POOLS = None,
+    data_dir: _DATA_DIR = None,
+    exclude: _EXCLUDE = None,
+    no_decontaminate: _NO_DECONTAMINATE = False,
+    price: _PRICE = None,
+    timeout: _TIMEOUT = 60.0,
+    max_retries: _MAX_RETRIES = 6,
+    format: _FORMAT = "jsonl",
 ) -> None:
     """No corpus: the LLM writes sentences for sampled (genre, topic) pairs, then annotates."""
     from syncse.synthesis import synthesize_scratch
 
     if n < 1:
         raise SyncseError("--n must be at least 1")
-    config = _synthesis_config(
-        out,
-        backend,
-        model,
-        base_url,
-        api_key_env,
-        concurrency,
-        parallel,
-        examples,
-        temperature,
-        seed,
-        pools,
-        data_dir,
-        exclude,
-        None,
-        price,
-        timeout,
-        max_retries,
-        not no_decontaminate,
-    )
+    config = _synthesis_config(locals())
     summary = synthesize_scratch(config, n, genres, topics, domain, per_call)
     _report(summary, format, out)
 
