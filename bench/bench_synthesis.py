@@ -25,11 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def captions(n: int) -> list[str]:
-    from syncse.evaluation.reranking import read_flickr8k
+    from syncse.synthesis.corpora import flickr8k_captions
 
-    data = Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval")).parent
-    by_image = read_flickr8k(data / "flickr8k", "train")
-    return [caps[0] for _, caps in sorted(by_image.items())[:n]]
+    senteval = Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
+    return flickr8k_captions(senteval, n)
 
 
 def run_partial(sentences: list[str], backend) -> dict:

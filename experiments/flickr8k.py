@@ -20,7 +20,6 @@ import argparse
 import json
 import math
 import os
-import random
 from pathlib import Path
 
 import yaml
@@ -34,17 +33,10 @@ def data_dir() -> Path:
     return Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
 
 
-def captions(n: int, seed: int = 42) -> list[str]:
-    from syncse.evaluation.reranking import read_flickr8k
-    from syncse.synthesis.filters import evaluation_sentences, normalise
+def captions(n: int) -> list[str]:
+    from syncse.synthesis.corpora import flickr8k_captions
 
-    banned = evaluation_sentences(data_dir())
-    by_image = read_flickr8k(data_dir().parent / "flickr8k", "train")
-    rng = random.Random(seed)
-    pool = [rng.choice(caps) for _, caps in sorted(by_image.items())]
-    pool = [c for c in pool if normalise(c) not in banned and len(c.split()) >= 3]
-    rng.shuffle(pool)
-    return pool[:n]
+    return flickr8k_captions(data_dir(), n)
 
 
 def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:

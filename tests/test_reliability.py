@@ -102,13 +102,10 @@ def test_bad_input_gets_one_line_error_and_no_output(tmp_path, capsys, command, 
 
 
 def _captions(n: int) -> list[str]:
-    from syncse.evaluation.reranking import read_flickr8k
+    from syncse.synthesis.corpora import flickr8k_captions
 
     default = Path(__file__).parents[2] / "shared/data/senteval"
-    data = Path(os.environ.get("SYNCSE_DATA_DIR", default))
-    by_image = read_flickr8k(data.parent / "flickr8k", "train")
-    captions = [caps[i % len(caps)] for i, (_, caps) in enumerate(sorted(by_image.items()))]
-    return captions[:n]
+    return flickr8k_captions(Path(os.environ.get("SYNCSE_DATA_DIR", default)), n)
 
 
 def _keys(path: Path) -> list[str]:

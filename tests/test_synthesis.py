@@ -225,3 +225,21 @@ def test_scratch_writes_sentences_then_annotates(tmp_path, senteval_dir):
     # Resume with the same n: nothing left to do, so no new LLM calls.
     again = synthesize_scratch(config, n=len(rows), per_call=5, max_rounds=2)
     assert again["this_run"]["llm_calls"] == 0
+
+
+def test_flickr8k_captions_are_decontaminated_train_captions(senteval_dir):
+    from syncse.evaluation.reranking import read_flickr8k
+    from syncse.synthesis.corpora import flickr8k_captions
+    from syncse.synthesis.filters import evaluation_sentences, normalise
+
+    small, large = flickr8k_captions(senteval_dir, 50), flickr8k_captions(senteval_dir, 500)
+    assert small == large[:50]  # a bigger run extends a smaller one
+    assert len(set(large)) == 500
+    banned = evaluation_sentences(senteval_dir)
+    assert not [c for c in large if normalise(c) in banned]
+    train = {
+        c
+        for caps in read_flickr8k(senteval_dir.parent / "flickr8k", "train").values()
+        for c in caps
+    }
+    assert set(large) <= train
