@@ -3,11 +3,13 @@
     python experiments/flickr8k.py --rows 200 --arms none,unsup,partial,scratch,sick
     python experiments/flickr8k.py --rows 200 --arms partial --presets qwen2.5-0.5b,gemma-270m
     python experiments/flickr8k.py --rows 200 --table       # print the tables from finished runs
+    python experiments/flickr8k.py --rows 1000 --arms partial --scaling 250,500   # scaling curve
 
 Arms, all starting from all-MiniLM-L6-v2 with the same number of training rows and steps:
 `none` (no training), `unsup` (unsupervised SimCSE on the captions), `partial-<preset>`
 (SynCSE-partial: the local LLM annotates the captions), `scratch-<preset>` (SynCSE-scratch: the
-LLM writes its own sentences), `sick` (human-labelled reference: SICK-train triplets).
+LLM writes its own sentences), `sick` (human-labelled reference: SICK-train triplets);
+`--scaling` adds `scale<N>-<preset>`: the first N rows of that preset's partial data.
 Captions: one per Flickr8k *train* image, decontaminated against the STS/SICK test sentences,
 shuffled with a fixed seed. Each arm is a `syncse run` folder under --out (resumable: re-run the
 command after an interruption). Evaluation: STS (7 tasks) and Flickr8kCaptionRerank (MAP);
@@ -40,7 +42,11 @@ def captions(n: int) -> list[str]:
 
 
 def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
-    steps = math.ceil(args.rows / args.batch_size)
+    rows = args.rows
+    if arm.startswith("scale"):  # scale<N>-<preset>: the first N rows of that preset's data
+        size, _, preset = arm.removeprefix("scale").partition("-")
+        rows = int(size)
+    steps = math.ceil(rows / args.batch_size)
     tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
     config: dict = {
         "out": str(out / arm),
@@ -51,7 +57,7 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
             "max_steps": steps,
             "batch_size": args.batch_size,
             "learning_rate": args.lr,
-            "limit": args.rows,
+            "limit": rows,
             "seed": 42,
         },
         "evaluation": {"tasks": tasks},
@@ -68,6 +74,11 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
         from syncse.training.reference import sick_triplets, write_jsonl
 
         config["triplets"] = str(write_jsonl(sick_triplets(data_dir()), out / "sick.jsonl"))
+    elif arm.startswith("scale"):
+        source = out / f"partial-{preset}" / "data" / "triplets.jsonl"
+        if not source.exists():
+            raise SystemExit(f"{arm}: run the partial-{preset} arm first ({source} missing)")
+        config["triplets"] = str(source)
     elif arm.startswith("partial-"):
         config["synthesis"] = {
             "mode": "partial",
@@ -155,13 +166,16 @@ def preset_table(out: Path, presets: list[str]) -> str:
         inputs = summary["accepted"] + sum(summary["rejected"].values())
         run_info = summary["this_run"]
         seconds = max(run_info["seconds"], 1e-9)
+        # Calls answered from the cache (an earlier, smaller run) took no time: count only
+        # the inputs whose calls reached the model.
+        fresh = run_info["llm_calls"] / max(run_info["llm_calls"] + run_info["cache_hits"], 1)
         tokens = run_info["prompt_tokens"] + run_info["completion_tokens"]
         lines.append(
             f"| {preset} | {inputs} | {summary['accepted']} | {failures / total:.1%} | "
             f"{copy_rate('positive')} | {copy_rate('negative')} | "
             f"{stats['similarity']['positive_closer_rate']:.1%} | "
             f"{stats['distinct_2']['positive']:.2f}/{stats['distinct_2']['negative']:.2f} | "
-            f"{tokens / seconds:.0f} | {inputs * 60 / seconds:.1f} |"
+            f"{tokens / seconds:.0f} | {inputs * fresh * 60 / seconds:.1f} |"
         )
     return "\n".join(lines)
 
@@ -174,6 +188,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--transfer", action="store_true")
+    parser.add_argument(
+        "--scaling",
+        default="",
+        help="data-scaling curve: comma-separated row counts (<= --rows) trained on the first N "
+        "rows of each preset's partial data, one epoch each (steps = N / batch size)",
+    )
     parser.add_argument("--out", default=None)
     parser.add_argument("--table", action="store_true", help="only print the tables")
     args = parser.parse_args()
@@ -183,6 +203,10 @@ def main() -> None:
     arms: list[str] = []
     for arm in args.arms.split(","):
         arms += [f"{arm}-{p}" for p in presets] if arm in ("partial", "scratch") else [arm]
+    for size in filter(None, args.scaling.split(",")):
+        if int(size) > args.rows:
+            raise SystemExit(f"--scaling {size}: more than --rows {args.rows}")
+        arms += [f"scale{int(size)}-{p}" for p in presets]
     inputs = out / "captions.txt"
     if not inputs.exists():
         inputs.write_text("\n".join(captions(args.rows)) + "\n")
