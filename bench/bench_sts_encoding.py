@@ -27,7 +27,6 @@ def main() -> None:
     from syncse.evaluation import EvaluationConfig, evaluate_model
     from syncse.evaluation.datadir import resolve_data_dir
     from syncse.evaluation.runner import build_tasks
-    from syncse.evaluation.sts import STSBenchmark, STSYearTask, load_sts_subset, load_tsv_pairs
     from syncse.models import load_encoder
 
     parser = argparse.ArgumentParser()
@@ -41,14 +40,8 @@ def main() -> None:
 
     pairs: list[tuple[str, str]] = []
     for task in build_tasks(config):
-        if isinstance(task, STSYearTask):
-            for subset in task.subsets:
-                p = load_sts_subset(task._dir(), subset)
-                pairs += list(zip(p.left, p.right, strict=True))
-        else:
-            cols = (4, 5, 6) if isinstance(task, STSBenchmark) else (3, 1, 2)
-            p = load_tsv_pairs(task.required_files()[0], cols, skip_header=cols[0] == 3)
-            pairs += list(zip(p.left, p.right, strict=True))
+        for pair_set in task.pair_sets().values():
+            pairs += list(zip(pair_set.left, pair_set.right, strict=True))
 
     ours = []
     for _ in range(args.repeats):

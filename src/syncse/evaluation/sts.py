@@ -130,10 +130,14 @@ class STSYearTask(Task):
             files += [self._dir() / f"STS.input.{subset}.txt", self._dir() / f"STS.gs.{subset}.txt"]
         return files
 
+    def pair_sets(self) -> dict[str, PairSet]:
+        """Every subset's pairs, before any `limit` (benchmarks time the whole suite)."""
+        return {subset: load_sts_subset(self._dir(), subset) for subset in self.subsets}
+
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         all_pred, all_gold, per_subset = [], [], {}
-        for subset in self.subsets:
-            pairs = load_sts_subset(self._dir(), subset).subsample(self.limit)
+        for subset, pairs in self.pair_sets().items():
+            pairs = pairs.subsample(self.limit)
             predicted = cosine_scores(encoder, pairs)
             per_subset[subset] = correlations(predicted, pairs.gold)
             all_pred.append(predicted)
@@ -196,6 +200,9 @@ class STSBenchmark(Task):
     def load(self) -> PairSet:
         return load_tsv_pairs(self._path(), cols=(4, 5, 6), skip_header=False)
 
+    def pair_sets(self) -> dict[str, PairSet]:
+        return {self.split: self.load()}
+
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         pairs = self.load().subsample(self.limit)
         return correlations(cosine_scores(encoder, pairs), pairs.gold)
@@ -215,9 +222,11 @@ class SICKRelatedness(Task):
     def required_files(self) -> list[Path]:
         return [self._path()]
 
+    def pair_sets(self) -> dict[str, PairSet]:
+        return {"test": load_tsv_pairs(self._path(), cols=(3, 1, 2), skip_header=True)}
+
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
-        pairs = load_tsv_pairs(self._path(), cols=(3, 1, 2), skip_header=True)
-        pairs = pairs.subsample(self.limit)
+        pairs = self.pair_sets()["test"].subsample(self.limit)
         return correlations(cosine_scores(encoder, pairs), pairs.gold)
 
 
