@@ -69,6 +69,7 @@ def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_d
         "evaluate:start": "done",
         "evaluate:trained": "done",
     }
+    assert any("statistics in" in line for line in logs), logs
     text = report.read_text()
     assert "| STS-B |" in text and "plots/training.png" in text
     assert (run / "plots" / "training.png").stat().st_size > 1000
@@ -84,6 +85,7 @@ def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_d
     logs.clear()
     run_pipeline(load_run_config(config_path), log=logs.append)
     assert sum("up to date" in line for line in logs) == 3, logs
+    assert not any("statistics in" in line for line in logs), logs  # same data, same model
     assert json.loads((run / "stages.json").read_text()) == stages  # nothing re-ran
 
     logs.clear()

@@ -125,15 +125,16 @@ def _synthesize(config: RunConfig, stages: StageLog, log) -> None:
     stages.mark("synthesize", key, "done", time.time() - start)
 
 
-def _data_stats(config: RunConfig, log) -> None:
+def _data_stats(config: RunConfig, data_key: str, start_key: str, log) -> None:
     """Statistics of the triplets (with the start model's similarities), recomputed only when
     the triplets' bytes or the start model changed: encoding every row again on each re-run
-    of an up-to-date pipeline would be wasted work."""
+    of an up-to-date pipeline would be wasted work. `start_key` is `model_identity`, so a
+    re-saved model of the same name counts as a change, as it does for the start scores."""
     from syncse.models import load_encoder
     from syncse.synthesis.stats import triplet_stats
 
     target = config.out / "data" / "stats.json"
-    source = {"triplets": file_digest(config.triplets), "model": config.model}
+    source = {"triplets": data_key, "model": start_key}
     if target.exists() and json.loads(target.read_text()).get("source") == source:
         return
     try:
@@ -146,11 +147,11 @@ def _data_stats(config: RunConfig, log) -> None:
     log(f"      data: {stats['rows']} rows; statistics in {target}")
 
 
-def _train(config: RunConfig, stages: StageLog, log) -> str:
+def _train(config: RunConfig, stages: StageLog, data_key: str, log) -> str:
     from syncse.training import train
 
     training = config.training
-    key = _digest(training.to_json(), file_digest(config.triplets))
+    key = _digest(training.to_json(), data_key)
     model_dir = config.model_dir
     if stages.done("train", key) and (model_dir / "syncse_training.json").exists():
         log(f"[2/4] train: up to date ({model_dir})")
@@ -169,7 +170,7 @@ def _train(config: RunConfig, stages: StageLog, log) -> str:
     return key
 
 
-def _evaluate(config: RunConfig, stages: StageLog, train_key: str, log) -> None:
+def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: str, log) -> None:
     from syncse.evaluation import evaluate_model
     from syncse.evaluation.runner import write_results
 
@@ -184,7 +185,7 @@ def _evaluate(config: RunConfig, stages: StageLog, train_key: str, log) -> None:
         return
     section = asdict(config.evaluation) | {"model": None}
     for name, model, identity in (
-        ("start", config.model, model_identity(config.model)),
+        ("start", config.model, start_key),
         ("trained", str(config.model_dir), train_key),
     ):
         target = config.out / "eval" / f"{name}.json"
@@ -225,9 +226,13 @@ def run_pipeline(config: RunConfig, log=print) -> Path:
         _synthesize(config, stages, log)
     elif not config.triplets.exists():
         raise SyncseError(f"{config.triplets}: no such triplets file (`triplets:` in the config)")
-    _data_stats(config, log)
-    train_key = _train(config, stages, log)
-    _evaluate(config, stages, train_key, log)
+    # Each is computed once: hashing the triplets and listing the start model's files is cheap
+    # but not free, and three stages depend on them.
+    data_key = file_digest(config.triplets)
+    start_key = model_identity(config.model)
+    _data_stats(config, data_key, start_key, log)
+    train_key = _train(config, stages, data_key, log)
+    _evaluate(config, stages, start_key, train_key, log)
     report = write_report(config.out)
     log(f"[4/4] report: {report}")
     return report
