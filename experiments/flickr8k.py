@@ -4,12 +4,14 @@
     python experiments/flickr8k.py --rows 200 --arms partial --presets qwen2.5-0.5b,gemma-270m
     python experiments/flickr8k.py --rows 200 --table       # print the tables from finished runs
     python experiments/flickr8k.py --rows 1000 --arms partial --scaling 250,500   # scaling curve
+    python experiments/flickr8k.py --rows 1000 --arms partial,unsup --seeds 43,44  # seed spread
 
 Arms, all starting from all-MiniLM-L6-v2 with the same number of training rows and steps:
 `none` (no training), `unsup` (unsupervised SimCSE on the captions), `partial-<preset>`
 (SynCSE-partial: the local LLM annotates the captions), `scratch-<preset>` (SynCSE-scratch: the
 LLM writes its own sentences), `sick` (human-labelled reference: SICK-train triplets);
-`--scaling` adds `scale<N>-<preset>`: the first N rows of that preset's partial data.
+`--scaling` adds `scale<N>-<preset>`: the first N rows of that preset's partial data;
+`--seeds 43,44` adds `seed<S>-<arm>`: each arm's data trained again with another seed.
 Captions: one per Flickr8k *train* image, decontaminated against the STS/SICK test sentences,
 shuffled with a fixed seed. Each arm is a `syncse run` folder under --out (resumable: re-run the
 command after an interruption). Evaluation: STS (7 tasks) and Flickr8kCaptionRerank (MAP);
@@ -22,6 +24,7 @@ import argparse
 import json
 import math
 import os
+import statistics
 from pathlib import Path
 
 import yaml
@@ -42,6 +45,17 @@ def captions(n: int) -> list[str]:
 
 
 def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
+    if arm.startswith("seed"):  # seed<S>-<arm>: <arm>'s training data, another training seed
+        seed, _, base = arm.removeprefix("seed").partition("-")
+        config = arm_config(base, args, out, inputs)
+        config["out"] = str(out / arm)
+        config["training"]["seed"] = int(seed)
+        if config.pop("synthesis", None) is not None:
+            source = out / base / "data" / "triplets.jsonl"
+            if not source.exists():
+                raise SystemExit(f"{arm}: run the {base} arm first ({source} missing)")
+            config["triplets"] = str(source)
+        return config
     rows = args.rows
     if arm.startswith("scale"):  # scale<N>-<preset>: the first N rows of that preset's data
         size, _, preset = arm.removeprefix("scale").partition("-")
@@ -166,6 +180,33 @@ def tables(out: Path, arms: list[str]) -> str:
     return "\n".join(lines)
 
 
+def seed_table(out: Path, arms: list[str], seeds: list[str]) -> str:
+    """STS average per arm over its training seeds (42, the arm itself, and the extra ones):
+    the spread says which differences between arms one seed can resolve."""
+    lines = [
+        "| arm | seeds | STS avg per seed | mean | std | MAP mean |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for arm in arms:
+        found = [(42, out / arm)] + [(int(s), out / f"seed{int(s)}-{arm}") for s in seeds]
+        results = [
+            (seed, json.loads((folder / "eval" / "trained.json").read_text()))
+            for seed, folder in found
+            if (folder / "eval" / "trained.json").exists()
+        ]
+        if len(results) < 2:
+            lines.append(f"| {arm} | {len(results)} run | | | | |")
+            continue
+        sts = [r["summary"]["sts"]["avg"] for _, r in results]
+        maps = [r["tasks"]["Flickr8kCaptionRerank"]["map"] for _, r in results]
+        lines.append(
+            f"| {arm} | {','.join(str(s) for s, _ in results)} | "
+            f"{' / '.join(f'{v:.2f}' for v in sts)} | {statistics.mean(sts):.2f} | "
+            f"{statistics.stdev(sts):.2f} | {statistics.mean(maps):.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def preset_table(out: Path, presets: list[str]) -> str:
     lines = [
         "| preset | inputs | accepted | parse failures | positive copies input | negative "
@@ -225,6 +266,12 @@ def main() -> None:
         help="data-scaling curve: comma-separated row counts (<= --rows) trained on the first N "
         "rows of each preset's partial data, one epoch each (steps = N / batch size)",
     )
+    parser.add_argument(
+        "--seeds",
+        default="",
+        help="comma-separated extra training seeds: each arm but `none` is trained again on the "
+        "same data with each seed (arm seed<S>-<arm>), to measure seed-to-seed spread",
+    )
     parser.add_argument("--out", default=None)
     parser.add_argument("--table", action="store_true", help="only print the tables")
     args = parser.parse_args()
@@ -238,6 +285,8 @@ def main() -> None:
         if int(size) > args.rows:
             raise SystemExit(f"--scaling {size}: more than --rows {args.rows}")
         arms += [f"scale{int(size)}-{p}" for p in presets]
+    base_arms = [a for a in arms if a != "none"]
+    arms += [f"seed{int(s)}-{a}" for s in filter(None, args.seeds.split(",")) for a in base_arms]
     inputs = out / "captions.txt"
     if not inputs.exists():
         inputs.write_text("\n".join(captions(args.rows)) + "\n")
@@ -248,6 +297,9 @@ def main() -> None:
             if args.transfer_limit is not None:
                 run_transfer(arm, out, args.transfer_limit or None)
     print(tables(out, arms))
+    if args.seeds:
+        print()
+        print(seed_table(out, base_arms, args.seeds.split(",")))
     if any(a.startswith("partial-") for a in arms):
         print()
         print(
