@@ -162,9 +162,14 @@ def write_report(run_dir: Path) -> Path:
     lines += ["## Training data", ""]
     if synthesis:
         run = synthesis["this_run"]
+        rejected = ", ".join(
+            f"{count} {reason.replace('_', ' ')}"
+            for reason, count in sorted(synthesis["rejected"].items(), key=lambda kv: -kv[1])
+        )
         lines += [
             f"Written by `{synthesis['backend']}`: {synthesis['accepted']} rows accepted; "
-            f"rejected: {synthesis['rejected'] or 'none'}. Last run: {run['llm_calls']} LLM calls, "
+            f"rejected: {rejected or 'none'} (each listed in `data/triplets.jsonl.rejected.jsonl`)."
+            f" Last run: {run['llm_calls']} LLM calls, "
             f"{run['cache_hits']} cache hits, {run['prompt_tokens'] + run['completion_tokens']} "
             "tokens.",
             "",
