@@ -169,3 +169,20 @@ def test_cli_run_scratch_end_to_end(tmp_path, senteval_dir):
     from sentence_transformers import SentenceTransformer
 
     assert SentenceTransformer(str(run / "model")).encode(["a test"]).shape == (1, 384)
+
+
+@pytest.mark.parametrize(
+    ("trained", "verdict"),
+    [
+        (80.0, "improved the STS average"),
+        (78.90, "left the STS average about where it was"),  # +0.03: a seed's worth
+        (78.70, "left the STS average about where it was"),
+        (77.75, "lowered the STS average"),
+    ],
+)
+def test_report_outcome_does_not_call_noise_a_change(trained, verdict):
+    from syncse.pipeline.report import outcome
+
+    line = outcome(78.87, trained)
+    assert verdict in line
+    assert f"{trained - 78.87:+.2f}" in line
