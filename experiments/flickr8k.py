@@ -10,7 +10,10 @@ Arms, all starting from all-MiniLM-L6-v2 with the same number of training rows a
 `none` (no training), `unsup` (unsupervised SimCSE on the captions), `partial-<preset>`
 (SynCSE-partial: the local LLM annotates the captions), `scratch-<preset>` (SynCSE-scratch: the
 LLM writes its own sentences), `sick` (human-labelled reference: SICK-train triplets);
-`--scaling` adds `scale<N>-<preset>`: the first N rows of that preset's partial data;
+`--scaling` adds, for each synthesized arm, the first N rows of its data: `scale<N>-<preset>`
+(partial) and `scale<N>-scratch-<preset>` (scratch), one pass each; with `--scaling-steps S`
+every point trains S steps instead (`scale<N>x<S>-...`), which separates "more data" from
+"more steps";
 `--seeds 43,44` adds `seed<S>-<arm>`: each arm's data trained again with another seed.
 Captions: one per Flickr8k *train* image, decontaminated against the STS/SICK test sentences,
 shuffled with a fixed seed. Each arm is a `syncse run` folder under --out (resumable: re-run the
@@ -56,11 +59,15 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
                 raise SystemExit(f"{arm}: run the {base} arm first ({source} missing)")
             config["triplets"] = str(source)
         return config
-    rows = args.rows
-    if arm.startswith("scale"):  # scale<N>-<preset>: the first N rows of that preset's data
-        size, _, preset = arm.removeprefix("scale").partition("-")
+    rows, fixed_steps = args.rows, ""
+    if arm.startswith("scale"):  # scale<N>[x<STEPS>]-<source>: the first N rows of its data
+        size, _, source_arm = arm.removeprefix("scale").partition("-")
+        if not source_arm.startswith("scratch-"):  # scale<N>-<preset> means partial data
+            source_arm = f"partial-{source_arm}"
+        size, _, fixed_steps = size.partition("x")
         rows = int(size)
-    steps = math.ceil(rows / args.batch_size)
+    # One pass over the rows, unless the arm fixes the steps (then small sets are cycled).
+    steps = int(fixed_steps) if fixed_steps else math.ceil(rows / args.batch_size)
     tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
     config: dict = {
         "out": str(out / arm),
@@ -89,9 +96,9 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
 
         config["triplets"] = str(write_jsonl(sick_triplets(data_dir()), out / "sick.jsonl"))
     elif arm.startswith("scale"):
-        source = out / f"partial-{preset}" / "data" / "triplets.jsonl"
+        source = out / source_arm / "data" / "triplets.jsonl"
         if not source.exists():
-            raise SystemExit(f"{arm}: run the partial-{preset} arm first ({source} missing)")
+            raise SystemExit(f"{arm}: run the {source_arm} arm first ({source} missing)")
         config["triplets"] = str(source)
     elif arm.startswith("partial-"):
         config["synthesis"] = {
@@ -264,7 +271,14 @@ def main() -> None:
         "--scaling",
         default="",
         help="data-scaling curve: comma-separated row counts (<= --rows) trained on the first N "
-        "rows of each preset's partial data, one epoch each (steps = N / batch size)",
+        "rows of each synthesized arm's data, one epoch each (steps = N / batch size)",
+    )
+    parser.add_argument(
+        "--scaling-steps",
+        type=int,
+        default=None,
+        help="train every scaling point this many steps (cycling small sets) instead of one "
+        "pass, so that data size is the only thing that changes along the curve",
     )
     parser.add_argument(
         "--seeds",
@@ -281,10 +295,12 @@ def main() -> None:
     arms: list[str] = []
     for arm in args.arms.split(","):
         arms += [f"{arm}-{p}" for p in presets] if arm in ("partial", "scratch") else [arm]
+    synthesized = [a for a in arms if a.startswith(("partial-", "scratch-"))]
     for size in filter(None, args.scaling.split(",")):
         if int(size) > args.rows:
             raise SystemExit(f"--scaling {size}: more than --rows {args.rows}")
-        arms += [f"scale{int(size)}-{p}" for p in presets]
+        steps = f"x{args.scaling_steps}" if args.scaling_steps else ""
+        arms += [f"scale{int(size)}{steps}-" + a.removeprefix("partial-") for a in synthesized]
     base_arms = [a for a in arms if a != "none"]
     arms += [f"seed{int(s)}-{a}" for s in filter(None, args.seeds.split(",")) for a in base_arms]
     inputs = out / "captions.txt"
