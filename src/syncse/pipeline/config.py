@@ -162,6 +162,9 @@ def load_run_config(path: str | Path) -> RunConfig:
     env_dir = os.environ.get("SYNCSE_DATA_DIR")
     data_dir = Path(str(raw["data_dir"])) if raw.get("data_dir") else None
     data_dir = data_dir or (Path(env_dir) if env_dir else None)
+    # Resolved once here, so `../shared/data/senteval` and its absolute spelling key every stage
+    # (synthesis, training, the shared start-model scores) the same way.
+    data_dir = data_dir.resolve() if data_dir else None
 
     source = synthesis = None
     if raw.get("synthesis") is not None:

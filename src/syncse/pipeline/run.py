@@ -183,14 +183,13 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
             "SYNCSE_DATA_DIR at a SentEval data/downstream folder (STS/, SICK/, ...)."
         )
         return
-    section = asdict(config.evaluation) | {"model": None, "data_dir": None}
+    section = asdict(config.evaluation) | {"model": None}
     for name, model, identity in (
         ("start", config.model, start_key),
         ("trained", str(config.model_dir), train_key),
     ):
         target = config.out / "eval" / f"{name}.json"
-        # Resolved, so `../shared/data/senteval` and its absolute spelling share one score.
-        key = _digest(section, identity, str(Path(config.data_dir).resolve()))
+        key = _digest(section, identity, str(config.data_dir))
         stage = f"evaluate:{name}"
         if stages.done(stage, key) and target.exists():
             log(f"[3/4] evaluate {name} model: up to date ({target})")
