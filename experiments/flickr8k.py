@@ -296,10 +296,10 @@ def main() -> None:
     for arm in args.arms.split(","):
         arms += [f"{arm}-{p}" for p in presets] if arm in ("partial", "scratch") else [arm]
     synthesized = [a for a in arms if a.startswith(("partial-", "scratch-"))]
+    steps = f"x{args.scaling_steps}" if args.scaling_steps else ""
     for size in filter(None, args.scaling.split(",")):
         if int(size) > args.rows:
             raise SystemExit(f"--scaling {size}: more than --rows {args.rows}")
-        steps = f"x{args.scaling_steps}" if args.scaling_steps else ""
         arms += [f"scale{int(size)}{steps}-" + a.removeprefix("partial-") for a in synthesized]
     base_arms = [a for a in arms if a != "none"]
     arms += [f"seed{int(s)}-{a}" for s in filter(None, args.seeds.split(",")) for a in base_arms]
