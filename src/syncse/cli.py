@@ -25,6 +25,27 @@ def _echo(message: str) -> None:
     typer.echo(message, err=True)
 
 
+_POOLING = Annotated[
+    str | None,
+    typer.Option(
+        help="mean, weightedmean (position-weighted, for decoders), lasttoken, cls or max "
+        "(default: the model's own; raw backbones: mean for encoders, weightedmean for decoders)."
+    ),
+]
+_LAYERS = Annotated[
+    int | None, typer.Option(help="Raw backbones: keep only the first K transformer layers.")
+]
+
+
+def _check_backbone_options(pooling: str | None, layers: int | None) -> None:
+    from syncse.backbones import POOLING_MODES
+
+    if pooling is not None and pooling not in POOLING_MODES:
+        raise SyncseError(f"--pooling {pooling}: use {', '.join(POOLING_MODES)}")
+    if layers is not None and layers < 1:
+        raise SyncseError(f"--layers {layers}: must be at least 1")
+
+
 @app.command()
 def evaluate(
     model: Annotated[str, typer.Argument(help="Folder, hub id, or alias (minilm).")],
@@ -52,14 +73,19 @@ def evaluate(
     ] = None,
     batch_size: Annotated[int, typer.Option()] = 128,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, mps (default: auto).")] = None,
+    pooling: _POOLING = None,
+    layers: _LAYERS = None,
 ) -> None:
     """Evaluate an embedding model on STS, transfer and reranking tasks."""
     from syncse.evaluation import EvaluationConfig, evaluate_model, write_results
     from syncse.evaluation.datadir import resolve_data_dir
     from syncse.evaluation.runner import results_markdown
 
+    _check_backbone_options(pooling, layers)
     config = EvaluationConfig(
         model=model,
+        pooling=pooling,  # type: ignore[arg-type]
+        layers=layers,
         data_dir=resolve_data_dir(data_dir),
         tasks=tasks.split(","),
         rerank_files=list(rerank_file or []),
@@ -89,7 +115,14 @@ def train(
         Path, typer.Option(help="Triplets: .jsonl or SimCSE .csv (sent0, sent1, hard_neg).")
     ],
     out: Annotated[Path, typer.Option(help="Output folder (a SentenceTransformer model).")],
-    model: Annotated[str, typer.Option(help="Start model: folder, hub id, or alias.")] = "minilm",
+    model: Annotated[
+        str,
+        typer.Option(
+            help="Start model: sentence-transformers folder, any Hugging Face model folder or "
+            "hub id (raw backbone), alias (minilm), or lm:NAME (smollm2-135m, qwen2.5-0.5b, "
+            "gemma-270m: a bundled GGUF language model)."
+        ),
+    ] = "minilm",
     objective: Annotated[
         str, typer.Option(help="sup (SynCSE) or unsup (SimCSE baseline).")
     ] = "sup",
@@ -104,8 +137,21 @@ def train(
     ] = None,
     lr: Annotated[float, typer.Option("--lr", "--learning-rate")] = 5e-5,
     warmup_ratio: Annotated[float, typer.Option()] = 0.0,
-    max_seq_length: Annotated[int, typer.Option()] = 32,
-    pooling: Annotated[str | None, typer.Option(help="mean, cls or max (default: keep).")] = None,
+    max_seq_length: Annotated[
+        int, typer.Option(help="Truncation while training; the saved model keeps its own.")
+    ] = 32,
+    pooling: _POOLING = None,
+    layers: _LAYERS = None,
+    dropout: Annotated[
+        float | None,
+        typer.Option(help="Raw backbones: dropout in the model config (unsup default 0.1)."),
+    ] = None,
+    mlp_head: Annotated[
+        bool, typer.Option(help="SimCSE's MLP head while training, dropped before saving.")
+    ] = False,
+    mlm_weight: Annotated[
+        float, typer.Option(help="Auxiliary masked-LM loss weight (SynCSE: 0.1; BERT-like only).")
+    ] = 0.0,
     temperature: Annotated[float, typer.Option()] = 0.05,
     seed: Annotated[int, typer.Option()] = 42,
     eval_steps: Annotated[
@@ -126,8 +172,7 @@ def train(
 
     if objective not in ("sup", "unsup"):
         raise SyncseError(f"--objective {objective}: use 'sup' or 'unsup'")
-    if pooling not in (None, "mean", "cls", "max"):
-        raise SyncseError(f"--pooling {pooling}: use mean, cls or max")
+    _check_backbone_options(pooling, layers)
     config = TrainingConfig(
         data=data,
         out=out,
@@ -140,7 +185,11 @@ def train(
         learning_rate=lr,
         warmup_ratio=warmup_ratio,
         max_seq_length=max_seq_length,
-        pooling=pooling,
+        pooling=pooling,  # type: ignore[arg-type]
+        layers=layers,
+        dropout=dropout,
+        mlp_head=mlp_head,
+        mlm_weight=mlm_weight,
         temperature=temperature,
         seed=seed,
         eval_steps=eval_steps,  # type: ignore[arg-type]

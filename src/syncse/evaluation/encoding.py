@@ -43,6 +43,6 @@ class CachedEncoder:
             self.sentences_encoded += len(missing)
             self._cache.update(zip(missing, vectors, strict=True))
         if not sentences:
-            dim = self.model.get_sentence_embedding_dimension() or 0
+            dim = self.model.get_embedding_dimension() or 0
             return np.zeros((0, dim), dtype=np.float32)
         return np.stack([self._cache[s] for s in sentences])

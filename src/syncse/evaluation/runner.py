@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from syncse.evaluation import reranking, sts, transfer  # noqa: F401  (registers the tasks)
 from syncse.evaluation.encoding import CachedEncoder
@@ -34,6 +34,11 @@ class EvaluationConfig:
     limit: int | None = None
     batch_size: int = 128
     device: str | None = None
+    #: How a raw backbone (or `lm:` model) named by `model` becomes an encoder; a trained
+    #: folder carries its own. The pipeline copies them from the training section, so the start
+    #: model is scored exactly as training starts from it.
+    pooling: Literal["mean", "weightedmean", "lasttoken", "cls", "max"] | None = None
+    layers: int | None = None
 
 
 def _versions() -> dict[str, str]:
@@ -85,7 +90,10 @@ def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> di
     tasks = build_tasks(config)
     start = time.perf_counter()
     if model is None:
-        model = load_encoder(config.model, device=config.device)
+        from syncse.backbones import BackboneOptions
+
+        options = BackboneOptions(layers=config.layers, pooling=config.pooling)
+        model = load_encoder(config.model, device=config.device, options=options)
     encoder = CachedEncoder(model, batch_size=config.batch_size)
     results: dict[str, dict[str, Any]] = {}
     for task in tasks:
@@ -108,6 +116,9 @@ def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> di
     return {
         "model": config.model,
         "model_path": model_path,
+        "pooling": config.pooling,
+        "layers": config.layers,
+        "max_seq_length": getattr(model, "max_seq_length", None),
         "data_dir": str(config.data_dir),
         "limit": config.limit,
         "tasks": results,

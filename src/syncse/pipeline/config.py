@@ -27,7 +27,8 @@ SOURCE_KEYS = {"mode", "input", "column", "n", "domain", "genres", "topics", "pe
 MANAGED = {
     "synthesis": {"out", "data_dir"},
     "training": {"data", "out", "model", "data_dir", "resume", "overwrite"},
-    "evaluation": {"model", "data_dir"},
+    # The start model's layers and pooling come from the training section.
+    "evaluation": {"model", "data_dir", "layers", "pooling"},
 }
 
 

@@ -91,7 +91,7 @@ class StageLog:
         tmp.replace(self.path)
 
 
-def _synthesize(config: RunConfig, stages: StageLog, log) -> None:
+def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
     from syncse.synthesis import synthesize_partial, synthesize_scratch
     from syncse.synthesis.inputs import read_sentences
 
@@ -130,15 +130,20 @@ def _data_stats(config: RunConfig, data_key: str, start_key: str, log) -> None:
     the triplets' bytes or the start model changed: encoding every row again on each re-run
     of an up-to-date pipeline would be wasted work. `start_key` is `model_identity`, so a
     re-saved model of the same name counts as a change, as it does for the start scores."""
+    from syncse.backbones import BackboneOptions
     from syncse.models import load_encoder
     from syncse.synthesis.stats import triplet_stats
 
+    training = config.training
     target = config.out / "data" / "stats.json"
     source = {"triplets": data_key, "model": start_key}
+    if training.layers is not None or training.pooling is not None:
+        source |= {"layers": training.layers, "pooling": training.pooling}
     if target.exists() and json.loads(target.read_text()).get("source") == source:
         return
     try:
-        stats = triplet_stats(config.triplets, load_encoder(config.model))
+        options = BackboneOptions(layers=training.layers, pooling=training.pooling)
+        stats = triplet_stats(config.triplets, load_encoder(config.model, options=options))
     except DataError:  # sentences only (unsupervised baseline): nothing to compare
         return
     stats["source"] = source
@@ -184,12 +189,16 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
         )
         return
     section = asdict(config.evaluation) | {"model": None}
-    for name, model, identity in (
-        ("start", config.model, start_key),
-        ("trained", str(config.model_dir), train_key),
+    training = config.training
+    # The start model is scored as training starts from it (a raw backbone's layers and
+    # pooling); the trained folder carries its own.
+    start_options = {"layers": training.layers, "pooling": training.pooling}
+    for name, model, identity, options in (
+        ("start", config.model, start_key, start_options),
+        ("trained", str(config.model_dir), train_key, {"layers": None, "pooling": None}),
     ):
         target = config.out / "eval" / f"{name}.json"
-        key = _digest(section, identity, str(config.data_dir))
+        key = _digest(section, identity, str(config.data_dir), options)
         stage = f"evaluate:{name}"
         if stages.done(stage, key) and target.exists():
             log(f"[3/4] evaluate {name} model: up to date ({target})")
@@ -204,7 +213,9 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
         log(f"[3/4] evaluate {name} model ({model}) on {', '.join(config.evaluation.tasks)}")
         stages.mark(stage, key, "started")
         start = time.time()
-        evaluation = replace(config.evaluation, model=model, data_dir=Path(config.data_dir))
+        evaluation = replace(
+            config.evaluation, model=model, data_dir=Path(config.data_dir), **options
+        )
         results = evaluate_model(evaluation, log=log)
         results["label"] = name
         write_results(results, target)
@@ -223,7 +234,7 @@ def run_pipeline(config: RunConfig, log=print) -> Path:
     shutil.copyfile(config.path, config.out / "config.yaml")
     stages = StageLog(config.out / "stages.json")
     if config.synthesis is not None:
-        _synthesize(config, stages, log)
+        synthesize_stage(config, stages, log)
     elif not config.triplets.exists():
         raise SyncseError(f"{config.triplets}: no such triplets file (`triplets:` in the config)")
     # Each is computed once: hashing the triplets and listing the start model's files is cheap

@@ -25,8 +25,24 @@ class TrainingConfig:
     mini_batch_size: int | None = None
     learning_rate: float = 5e-5
     warmup_ratio: float = 0.0
+    #: Truncation while training only (SynCSE's 32 tokens); the saved model keeps the start
+    #: model's own maximum length, since a user's sentences may be longer.
     max_seq_length: int = 32
-    pooling: Literal["mean", "cls", "max"] | None = None  # None keeps the model's own
+    #: None keeps a sentence-transformers folder's pooling, or picks the raw backbone's default
+    #: (mean for encoders, position-weighted mean for decoders).
+    pooling: Literal["mean", "weightedmean", "lasttoken", "cls", "max"] | None = None
+    #: Raw backbones only: keep the first K transformer layers.
+    layers: int | None = None
+    #: Raw backbones only: dropout probability written into the model config. None keeps the
+    #: config's, except that unsupervised SimCSE on a model without dropout gets 0.1 (dropout
+    #: is its only augmentation; without it the two views are identical).
+    dropout: float | None = None
+    #: SimCSE's MLP head (dense + tanh) over the pooled vector, trained and then dropped before
+    #: saving, as SimCSE evaluates without it.
+    mlp_head: bool = False
+    #: Weight of the auxiliary masked-language-model loss on the anchors (SynCSE: 0.1); masked
+    #: LM backbones only (BERT, RoBERTa). 0 = off.
+    mlm_weight: float = 0.0
     temperature: float = 0.05
     seed: int = 42
     #: Evaluate on STS-B dev every N steps and keep the best checkpoint (needs `data_dir`).

@@ -77,20 +77,36 @@ def build_dev_evaluator(config: TrainingConfig):
     )
 
 
-def load_model(config: TrainingConfig):
-    from sentence_transformers.sentence_transformer.modules import Pooling
+def load_model(config: TrainingConfig, log=print):
+    """The start model, as the training config describes it (layers, pooling, dropout).
 
+    Unsupervised SimCSE's only augmentation is dropout: a backbone whose config has none (the
+    SmolLM2 decoder, say) would see two identical views and learn nothing, so it gets 0.1
+    unless `dropout` is set.
+    """
+    from syncse.backbones import BackboneOptions, model_dropout
     from syncse.models import load_encoder
 
-    model = load_encoder(config.model, device=config.device)
-    model.max_seq_length = config.max_seq_length
-    if config.pooling is not None:
-        index = next((i for i, m in enumerate(model) if isinstance(m, Pooling)), None)
-        if index is None:
-            raise SyncseError(f"model {config.model}: has no Pooling module to replace")
-        dim = model.get_sentence_embedding_dimension()
-        model._modules[str(index)] = Pooling(dim, pooling_mode=config.pooling)
+    options = BackboneOptions(layers=config.layers, pooling=config.pooling, dropout=config.dropout)
+    model = load_encoder(config.model, device=config.device, options=options)
+    if config.objective == "unsup" and config.dropout is None:
+        hf_config = getattr(model[0], "auto_model", None)
+        if hf_config is not None and model_dropout(hf_config.config) == 0.0:
+            log(
+                f"model {config.model} has no dropout, which unsupervised SimCSE needs: "
+                "training with dropout 0.1 (set --dropout to choose)"
+            )
+            options = BackboneOptions(config.layers, config.pooling, 0.1)
+            model = load_encoder(config.model, device=config.device, options=options)
     return model
+
+
+def add_mlp_head(model) -> None:
+    """SimCSE's MLP pooler: dense + tanh over the pooled vector, for training only."""
+    from sentence_transformers.sentence_transformer.modules import Dense
+
+    dim = model.get_embedding_dimension()
+    model.append(Dense(dim, dim, activation_function=torch.nn.Tanh()))
 
 
 class _StepCounter(TrainerCallback):
@@ -143,8 +159,18 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
         raise SyncseError(f"{config.data}: need at least 2 rows for in-batch negatives")
     checkpoints = _prepare_out(config)
     evaluator = build_dev_evaluator(config)
-    model = load_model(config)
+    model = load_model(config, log=log)
+    # Train on short inputs (SynCSE's 32 tokens) but save and evaluate at the start model's
+    # own length: truncation at 32 is a training economy, not a property of the model.
+    start_max_length = model.max_seq_length
+    model.max_seq_length = config.max_seq_length
+    if config.mlp_head:
+        add_mlp_head(model)
     loss = build_loss(model, config)
+    if config.mlm_weight > 0:
+        from syncse.training.losses import AuxiliaryMLMLoss
+
+        loss = AuxiliaryMLMLoss(model, loss, weight=config.mlm_weight)
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     use_bf16 = (
         config.bf16
@@ -204,6 +230,9 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
     result = trainer.train(resume_from_checkpoint=resume_from)
     if not trainer.is_world_process_zero():
         return {}
+    if config.mlp_head:
+        del model[len(model) - 1]  # SimCSE evaluates and ships the encoder without its MLP
+    model.max_seq_length = start_max_length
     dev_score = None
     if evaluator is not None:
         dev_score = evaluator(model)[evaluator.primary_metric] * 100
