@@ -34,6 +34,9 @@ import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
+#: Published triplet sets (small JSONL files with a dataset card each): an arm whose set is
+#: here trains on it instead of synthesizing, so every table reruns on a fresh clone.
+DATASETS = ROOT / "datasets"
 STS = ["STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"]
 
 
@@ -47,6 +50,32 @@ def captions(n: int) -> list[str]:
     return flickr8k_captions(data_dir(), n)
 
 
+def dataset_name(arm: str) -> str:
+    """`partial-<preset>` -> `flickr8k-partial-<preset>`; `scratch-<preset>` stays (no corpus)."""
+    return f"flickr8k-{arm}" if arm.startswith("partial-") else arm
+
+
+def published_triplets(arm: str, rows: int) -> Path | None:
+    """The repository's copy of an arm's data, if it covers the `rows` inputs asked for."""
+    folder = DATASETS / dataset_name(arm)
+    meta = folder / "dataset.json"
+    if not meta.exists():
+        return None
+    if json.loads(meta.read_text())["inputs"] < rows:
+        return None
+    return folder / "triplets.jsonl"
+
+
+def start_model(args) -> dict:
+    """The start model and how a raw backbone becomes an encoder (training section keys)."""
+    extra = {}
+    if args.layers:
+        extra["layers"] = args.layers
+    if args.pooling:
+        extra["pooling"] = args.pooling
+    return extra
+
+
 def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
     if arm.startswith("seed"):  # seed<S>-<arm>: <arm>'s training data, another training seed
         seed, _, base = arm.removeprefix("seed").partition("-")
@@ -55,6 +84,7 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
         config["training"]["seed"] = int(seed)
         if config.pop("synthesis", None) is not None:
             source = out / base / "data" / "triplets.jsonl"
+            source = published_triplets(base, args.rows) or source
             if not source.exists():
                 raise SystemExit(f"{arm}: run the {base} arm first ({source} missing)")
             config["triplets"] = str(source)
@@ -66,12 +96,14 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
             source_arm = f"partial-{source_arm}"
         size, _, fixed_steps = size.partition("x")
         rows = int(size)
-    # One pass over the rows, unless the arm fixes the steps (then small sets are cycled).
-    steps = int(fixed_steps) if fixed_steps else math.ceil(rows / args.batch_size)
+    # One pass over the rows (or --epochs passes), unless the arm fixes the steps (then small
+    # sets are cycled); --steps fixes them for every arm.
+    steps = int(fixed_steps) if fixed_steps else math.ceil(rows / args.batch_size * args.epochs)
+    steps = args.steps or steps
     tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
     config: dict = {
         "out": str(out / arm),
-        "model": "minilm",
+        "model": args.model,
         "data_dir": str(data_dir()),
         "training": {
             "objective": "sup",
@@ -80,7 +112,8 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
             "learning_rate": args.lr,
             "limit": rows,
             "seed": 42,
-        },
+        }
+        | start_model(args),
         "evaluation": {"tasks": tasks},
     }
     backend: dict = {"kind": "llama-cpp"}
@@ -98,14 +131,19 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
 
         config["triplets"] = str(write_jsonl(sick_triplets(data_dir()), out / "sick.jsonl"))
     elif arm.startswith("scale"):
-        source = out / source_arm / "data" / "triplets.jsonl"
+        source = published_triplets(source_arm, args.rows) or (
+            out / source_arm / "data" / "triplets.jsonl"
+        )
         if not source.exists():
             raise SystemExit(f"{arm}: run the {source_arm} arm first ({source} missing)")
         config["triplets"] = str(source)
+    elif (published := published_triplets(arm, args.rows)) and not args.synthesize_only:
+        config["triplets"] = str(published)
     elif arm.startswith("partial-"):
         config["synthesis"] = {
             "mode": "partial",
             "input": str(inputs),
+            "limit": args.rows,  # the first --rows captions, so a larger file extends a run
             "backend": backend | {"model": arm.removeprefix("partial-")},
             "sampling": sampling,
         }
@@ -130,7 +168,9 @@ def run_arm(arm: str, args, out: Path, inputs: Path) -> None:
         target = out / "none" / "eval" / "trained.json"
         if not target.exists():
             tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
-            config = EvaluationConfig(model="minilm", data_dir=data_dir(), tasks=tasks)
+            config = EvaluationConfig(
+                model=args.model, data_dir=data_dir(), tasks=tasks, **start_model(args)
+            )
             write_results(evaluate_model(config), target)
         return
     path = out / f"{arm}.yaml"
@@ -146,7 +186,7 @@ def run_arm(arm: str, args, out: Path, inputs: Path) -> None:
     run_pipeline(config)
 
 
-def run_transfer(arm: str, out: Path, limit: int | None) -> None:
+def run_transfer(arm: str, args, out: Path, limit: int | None) -> None:
     """Transfer tasks for an arm's model, apart from its `syncse run` (which scores STS and
     reranking): on 2 CPU cores the full transfer group costs ~15 min a model, so `limit`
     subsamples each split (the same examples for every arm) to make a per-arm figure affordable."""
@@ -156,8 +196,11 @@ def run_transfer(arm: str, out: Path, limit: int | None) -> None:
     target = out / arm / "eval" / f"transfer-{limit or 'all'}.json"
     if target.exists():
         return
-    model = "minilm" if arm == "none" else str(out / arm / "model")
-    config = EvaluationConfig(model=model, data_dir=data_dir(), tasks=["transfer"], limit=limit)
+    options = start_model(args) if arm == "none" else {}
+    model = args.model if arm == "none" else str(out / arm / "model")
+    config = EvaluationConfig(
+        model=model, data_dir=data_dir(), tasks=["transfer"], limit=limit, **options
+    )
     write_results(evaluate_model(config), target)
 
 
@@ -268,6 +311,23 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--arms", default="none,unsup,partial,scratch,sick")
     parser.add_argument("--presets", default="smollm2-135m")
+    parser.add_argument(
+        "--model",
+        default="minilm",
+        help="start model of every arm: minilm, a folder, or a raw backbone such as "
+        "lm:smollm2-135m (with --layers/--pooling)",
+    )
+    parser.add_argument("--layers", type=int, default=None, help="raw backbones: first K layers")
+    parser.add_argument("--pooling", default=None, help="raw backbones: pooling mode")
+    parser.add_argument(
+        "--epochs", type=float, default=1.0, help="passes over --rows (sets the steps)"
+    )
+    parser.add_argument("--steps", type=int, default=None, help="fixed steps for every arm")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="copy each synthesized arm's triplets into datasets/ with a dataset card",
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--transfer", action="store_true")
@@ -311,7 +371,11 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--table", action="store_true", help="only print the tables")
     args = parser.parse_args()
-    out = Path(args.out or f"outputs/flickr8k-{args.rows}")
+    default_out = f"outputs/flickr8k-{args.rows}"
+    if args.model != "minilm":
+        slug = args.model.replace("lm:", "").replace("/", "_")
+        default_out = f"outputs/raw-{slug}-L{args.layers or 'all'}-{args.rows}"
+    out = Path(args.out or default_out)
     out.mkdir(parents=True, exist_ok=True)
     presets = args.presets.split(",")
     arms: list[str] = []
@@ -333,7 +397,13 @@ def main() -> None:
             print(f"=== {arm}", flush=True)
             run_arm(arm, args, out, inputs)
             if args.transfer_limit is not None:
-                run_transfer(arm, out, args.transfer_limit or None)
+                run_transfer(arm, args, out, args.transfer_limit or None)
+    if args.publish:
+        from publish import publish_arm
+
+        for arm in synthesized:
+            print(f"published {publish_arm(arm, out, args, DATASETS / dataset_name(arm))}")
+        return
     print(tables(out, arms))
     if args.seeds:
         print()

@@ -199,10 +199,16 @@ def write_report(run_dir: Path) -> Path:
     if training:
         cfg = training["config"]
         dev = training.get("dev_spearman")
+        backbone = [
+            f"{cfg[k]} {label}"
+            for k, label in (("layers", "layers"), ("pooling", "pooling"))
+            if cfg.get(k) is not None
+        ]
+        start = f"`{cfg['model']}`" + (f" ({', '.join(backbone)})" if backbone else "")
         lines += [
             "## Training",
             "",
-            f"{cfg['objective']} SimCSE from `{cfg['model']}`: {training['global_step']} steps, "
+            f"{cfg['objective']} SimCSE from {start}: {training['global_step']} steps, "
             f"batch {cfg['batch_size']}, lr {cfg['learning_rate']}, temperature "
             f"{cfg['temperature']}; final training loss {training['train_loss']:.4f}"
             + (f"; STS-B dev {dev:.2f}" if dev is not None else "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -251,6 +252,9 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
     model.save(str(out))
     (out / "syncse_training.json").write_text(json.dumps(summary, indent=2) + "\n")
     _append_card(out, summary)
+    # Checkpoints (with pickled optimizer and RNG states) exist to resume a killed run; the
+    # folder a user ships should hold safetensors and configs only.
+    shutil.rmtree(checkpoints, ignore_errors=True)
     return summary
 
 
