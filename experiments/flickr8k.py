@@ -392,17 +392,19 @@ def main() -> None:
     inputs = out / "captions.txt"
     if not inputs.exists():
         inputs.write_text("\n".join(captions(args.rows)) + "\n")
+    if args.publish:
+        from publish import publish_arm
+
+        for arm in synthesized:
+            print(f"published {publish_arm(arm, out, args, DATASETS / dataset_name(arm))}")
+        return
     if not args.table:
         for arm in arms:
             print(f"=== {arm}", flush=True)
             run_arm(arm, args, out, inputs)
             if args.transfer_limit is not None:
                 run_transfer(arm, args, out, args.transfer_limit or None)
-    if args.publish:
-        from publish import publish_arm
-
-        for arm in synthesized:
-            print(f"published {publish_arm(arm, out, args, DATASETS / dataset_name(arm))}")
+    if args.synthesize_only:
         return
     print(tables(out, arms))
     if args.seeds:
