@@ -110,8 +110,8 @@ def publish_arm(arm: str, out: Path, args, target: Path) -> Path:
         f"- Cost of the last (resumed) run, 2 CPU cores shared with other work: "
         f"{run.get('llm_calls', '?')} LLM calls, {run.get('prompt_tokens', '?')} prompt and "
         f"{run.get('completion_tokens', '?')} generated tokens, "
-        f"{run.get('seconds', 0) / 60:.0f} min; calls of earlier, interrupted runs (answered "
-        f"from the cache here: {run.get('cache_hits', '?')}) are not counted.",
+        f"{run.get('seconds', 0) / 60:.0f} min for {run.get('counts', {}).get('accepted', '?')} "
+        "rows; the other rows came from earlier, interrupted runs, whose calls are not counted.",
         "",
         "Template texts:",
         "",
