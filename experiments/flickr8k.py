@@ -27,6 +27,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import statistics
 from pathlib import Path
 
@@ -166,6 +167,23 @@ def run_arm(arm: str, args, out: Path, inputs: Path) -> None:
 
     if arm == "none":
         target = out / "none" / "eval" / "trained.json"
+        tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
+        # Every arm's `syncse run` scores the same start model with the same settings first
+        # (eval/start.json): reuse it rather than spend another evaluation.
+        from syncse.evaluation.tasks import expand_task_names
+
+        wanted = {
+            "model": args.model,
+            "tasks": set(expand_task_names(tasks)),
+            "limit": None,
+            **{"layers": None, "pooling": None} | start_model(args),
+        }
+        for start in sorted(out.glob("*/eval/start.json")):
+            found = json.loads(start.read_text())
+            found["tasks"] = set(found["tasks"])
+            if not target.exists() and all(found.get(k) == v for k, v in wanted.items()):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(start, target)
         if not target.exists():
             tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
             config = EvaluationConfig(

@@ -105,6 +105,17 @@ def publish_arm(arm: str, out: Path, args, target: Path) -> Path:
         "- Prompt pool: syncse's bundled `src/syncse/synthesis/pools/default.yaml`. Templates "
         "used (rows): " + _counts(rows, "pos_template") + "; " + _counts(rows, "neg_template"),
         "- Exemplars used (positive calls): " + _counts(rows, "pos_examples"),
+        *(
+            [
+                f"- Sentence writing: {summary.get('generation_calls', '?')} calls wrote "
+                f"{summary.get('generated_sentences', '?')} sentences for (genre, topic) pairs "
+                "drawn from the bundled lists (`src/syncse/synthesis/pools/genres.txt`, "
+                f"`topics.txt`: {len(summary.get('topics', []))} topics), "
+                f"{synthesis.get('per_call', 10)} asked per call."
+            ]
+            if mode == "scratch"
+            else []
+        ),
         "- Filters: syncse's defaults (3-48 words per written sentence, no copy of the input, "
         "near-duplicate check, decontamination against the STS/SICK test sentences).",
         f"- Cost of the last (resumed) run, 2 CPU cores shared with other work: "
