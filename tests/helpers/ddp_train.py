@@ -15,8 +15,8 @@ captured = {}
 original = trainer_module.load_model
 
 
-def capture(config):
-    captured["model"] = original(config)
+def capture(config, **kwargs):
+    captured["model"] = original(config, **kwargs)
     return captured["model"]
 
 
