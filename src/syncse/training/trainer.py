@@ -85,20 +85,26 @@ def load_model(config: TrainingConfig, log=print):
     SmolLM2 decoder, say) would see two identical views and learn nothing, so it gets 0.1
     unless `dropout` is set.
     """
-    from syncse.backbones import BackboneOptions, model_dropout
-    from syncse.models import load_encoder
+    from syncse.backbones import BackboneOptions, is_sentence_transformers_folder, model_dropout
+    from syncse.models import load_encoder, resolve_encoder
 
     options = BackboneOptions(layers=config.layers, pooling=config.pooling, dropout=config.dropout)
     model = load_encoder(config.model, device=config.device, options=options)
-    if config.objective == "unsup" and config.dropout is None:
-        hf_config = getattr(model[0], "auto_model", None)
-        if hf_config is not None and model_dropout(hf_config.config) == 0.0:
-            log(
-                f"model {config.model} has no dropout, which unsupervised SimCSE needs: "
-                "training with dropout 0.1 (set --dropout to choose)"
-            )
-            options = BackboneOptions(config.layers, config.pooling, 0.1)
-            model = load_encoder(config.model, device=config.device, options=options)
+    backbone = getattr(model[0], "auto_model", None)
+    # Only a raw backbone takes a dropout setting; a sentence-transformers folder keeps its own.
+    if (
+        config.objective == "unsup"
+        and config.dropout is None
+        and backbone is not None
+        and not is_sentence_transformers_folder(Path(resolve_encoder(config.model)))
+        and model_dropout(backbone.config) == 0.0
+    ):
+        log(
+            f"model {config.model} has no dropout, which unsupervised SimCSE needs: "
+            "training with dropout 0.1 (set --dropout to choose)"
+        )
+        options = BackboneOptions(config.layers, config.pooling, 0.1)
+        model = load_encoder(config.model, device=config.device, options=options)
     return model
 
 
