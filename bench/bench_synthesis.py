@@ -124,8 +124,8 @@ def main() -> None:
     cores = os.cpu_count() or 1
 
     arms = {
-        "llama-cpp, sequential (1 context)": BackendConfig(model=args.model, parallel=1),
-        f"llama-cpp, parallel ({cores} contexts)": BackendConfig(model=args.model, parallel=cores),
+        "llama-cpp, sequential (1 context)": BackendConfig(model=args.model, concurrency=1),
+        f"llama-cpp, parallel ({cores} contexts)": BackendConfig(model=args.model, concurrency=cores),
     }
     results: dict[str, list[dict]] = {name: [] for name in arms}
     server_arms = [

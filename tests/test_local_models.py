@@ -92,7 +92,7 @@ def test_parallel_contexts_answer_like_one_context():
     ]
 
     async def run(parallel: int) -> list[str]:
-        backend = LlamaCppBackend(BackendConfig(parallel=parallel, n_threads=2, n_ctx=512))
+        backend = LlamaCppBackend(BackendConfig(concurrency=parallel, n_threads=2, n_ctx=512))
         try:
             done = await asyncio.gather(*(backend.complete(r) for r in requests))
             return [c.text for c in done]

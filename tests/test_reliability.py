@@ -122,7 +122,7 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path):
     inputs.write_text("\n".join(_captions(40)) + "\n")
     out = tmp_path / "out.jsonl"
     command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
-    command += ["--out", str(out), "--examples", "1", "--no-decontaminate", "--parallel", "2"]
+    command += ["--out", str(out), "--examples", "1", "--no-decontaminate", "--concurrency", "2"]
     rng = random.Random(7)
     kills = 0
     while kills < 5:

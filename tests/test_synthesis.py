@@ -108,6 +108,7 @@ def test_llama_cpp_backend_partial_cache_and_resume(tmp_path, senteval_dir):
     )
     first = synthesize_partial(config, SENTENCES[:3])
     assert first["accepted"] + sum(first["rejected"].values()) == 3
+    assert first["accepted"] >= 1  # SmolLM2 writes usable rows for simple captions
     assert first["this_run"]["llm_calls"] >= 3
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     for row in rows:
@@ -149,6 +150,7 @@ def test_openai_backend_against_real_local_server(llama_server, tmp_path):
     )
     summary = synthesize_partial(config, SENTENCES[:4])
     assert summary["accepted"] + sum(summary["rejected"].values()) == 4
+    assert summary["accepted"] >= 1 and len(out.read_text().splitlines()) == summary["accepted"]
     assert summary["this_run"]["prompt_tokens"] > 100  # usage counted from the server
     assert summary["this_run"]["estimated_cost_usd"] > 0
     assert summary["backend"] == "openai:smollm2"
@@ -185,9 +187,22 @@ def _cli(*args, env=None):
         (lambda p: p.write_text("A dog runs on grass.\n"), ["--model", "FAKE"], "not a GGUF"),
         (
             lambda p: p.write_text("A dog runs on grass.\n"),
-            ["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--max-retries", "0"],
+            ["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+            + ["--max-retries", "0"],
             "cannot connect",
         ),
+        (
+            lambda p: p.write_text("A dog runs on grass.\n"),
+            ["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1"],
+            "--model: name the model http://127.0.0.1:9/v1 serves",
+        ),
+        (
+            lambda p: p.write_text("A dog runs on grass.\n"),
+            ["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"]
+            + ["--api-key-env", "SYNCSE_UNSET_KEY"],
+            "--api-key-env SYNCSE_UNSET_KEY: that variable is not set",
+        ),
+        (lambda p: p.mkdir(), [], "is a folder"),
     ],
 )
 def test_bad_synthesis_input_is_one_line_error(tmp_path, setup, args, expected):
@@ -219,7 +234,7 @@ def test_scratch_writes_sentences_then_annotates(tmp_path, senteval_dir):
     summary = synthesize_scratch(config, n=3, per_call=5, max_rounds=2)
     assert summary["generation_calls"] >= 1 and summary["generated_sentences"] >= 3
     rows = [json.loads(x) for x in out.read_text().splitlines()]
-    assert 1 <= len(rows) <= 3
+    assert 1 <= len(rows) <= 3 and summary["accepted"] == len(rows)
     for row in rows:
         assert row["genre"] and len(row["topics"]) == 3 and row["generation_response"]
     # Resume with the same n: nothing left to do, so no new LLM calls.

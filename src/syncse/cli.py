@@ -223,13 +223,32 @@ _MODEL = Annotated[
 _BASE_URL = Annotated[
     str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
 ]
-_KEY_ENV = Annotated[str, typer.Option(help="Name of the env variable holding the API key.")]
-_CONCURRENCY = Annotated[int, typer.Option(help="Requests in flight (openai).")]
-_PARALLEL = Annotated[
-    int, typer.Option(help="llama-cpp: model contexts decoding at once (share the CPU threads).")
+_KEY_ENV = Annotated[
+    str | None,
+    typer.Option(
+        help="Name of the env variable holding the key for --base-url's server (default: "
+        "OPENAI_API_KEY, sent to OpenAI's own API only)."
+    ),
+]
+_CONCURRENCY = Annotated[
+    int | None,
+    typer.Option(
+        help="Requests in flight: openai, HTTP requests (default 8); llama-cpp, model contexts "
+        "sharing the CPU threads (default 1)."
+    ),
 ]
 _EXAMPLES = Annotated[int, typer.Option(help="Exemplars per call (k).")]
-_TEMPERATURE = Annotated[float, typer.Option(help="Sampling temperature.")]
+_TEMPERATURE = Annotated[
+    float, typer.Option(help="Sampling temperature of the positive and negative calls.")
+]
+_RESTART = Annotated[
+    bool,
+    typer.Option(help="--out was written with other settings or inputs: start a fresh file."),
+]
+_APPEND = Annotated[
+    bool,
+    typer.Option(help="--out was written with other settings or inputs: add to it anyway."),
+]
 _SEED = Annotated[int, typer.Option(help="Seeds prompt/exemplar sampling and the LLM.")]
 _POOLS = Annotated[Path | None, typer.Option(help="Your own prompt/example pools (YAML).")]
 _DATA_DIR = Annotated[
@@ -266,7 +285,12 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
                 f"--price {o.price}: expected INPUT,OUTPUT USD per 1M tokens"
             ) from exc
         price_pair = (a, b)
-    default_model = "smollm2-135m" if o.backend == "llama-cpp" else "gpt-4o-mini"
+    if o.restart and o.append:
+        raise SyncseError("--restart and --append: choose one")
+    if o.backend == "openai" and o.base_url and not o.model:
+        raise SyncseError(
+            f"--model: name the model {o.base_url} serves (no default off OpenAI's own API)"
+        )
     data_dir = o.data_dir or (
         Path(os.environ["SYNCSE_DATA_DIR"]) if os.environ.get("SYNCSE_DATA_DIR") else None
     )
@@ -274,11 +298,10 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
         out=o.out,
         backend=BackendConfig(
             kind=o.backend,
-            model=o.model or default_model,
+            model=o.model,
             base_url=o.base_url,
             api_key_env=o.api_key_env,
             concurrency=o.concurrency,
-            parallel=o.parallel,
             timeout=o.timeout,
             max_retries=o.max_retries,
             price_per_million=price_pair,
@@ -291,6 +314,7 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
         seed=o.seed,
         data_dir=data_dir,
         limit=limit,
+        if_changed="restart" if o.restart else "append" if o.append else "error",
     )
 
 
@@ -318,15 +342,14 @@ def synthesize_partial_cmd(
             "(--column), or a hub dataset name (online)."
         ),
     ],
-    out: Annotated[Path, typer.Option(help="Output JSONL (appended to; resumable).")],
+    out: Annotated[Path, typer.Option(help="Output JSONL (resumable; one configuration each).")],
     column: Annotated[str | None, typer.Option(help="Column of the sentences (csv/jsonl).")] = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N inputs.")] = None,
     backend: _BACKEND = "llama-cpp",
     model: _MODEL = None,
     base_url: _BASE_URL = None,
-    api_key_env: _KEY_ENV = "OPENAI_API_KEY",
-    concurrency: _CONCURRENCY = 8,
-    parallel: _PARALLEL = 1,
+    api_key_env: _KEY_ENV = None,
+    concurrency: _CONCURRENCY = None,
     examples: _EXAMPLES = 5,
     temperature: _TEMPERATURE = 1.0,
     seed: _SEED = 42,
@@ -338,6 +361,8 @@ def synthesize_partial_cmd(
     timeout: _TIMEOUT = 60.0,
     max_retries: _MAX_RETRIES = 6,
     format: _FORMAT = "jsonl",
+    restart: _RESTART = False,
+    append: _APPEND = False,
 ) -> None:
     """For each input sentence, the LLM writes an entailed positive and a hard negative."""
     from syncse.synthesis import synthesize_partial
@@ -351,19 +376,21 @@ def synthesize_partial_cmd(
 @synthesize_app.command("scratch")
 def synthesize_scratch_cmd(
     n: Annotated[int, typer.Option(help="Number of triplets wanted.")],
-    out: Annotated[Path, typer.Option(help="Output JSONL (appended to; resumable).")],
+    out: Annotated[Path, typer.Option(help="Output JSONL (resumable; one configuration each).")],
     genres: Annotated[Path | None, typer.Option(help="Genre list, one per line.")] = None,
     topics: Annotated[Path | None, typer.Option(help="Topic list, one per line.")] = None,
     domain: Annotated[
         str | None, typer.Option(help="Let the LLM propose topics for this domain first.")
     ] = None,
     per_call: Annotated[int, typer.Option(help="Sentences written per generation call.")] = 10,
+    generation_temperature: Annotated[
+        float, typer.Option(help="Sampling temperature of the sentence-writing calls.")
+    ] = 1.3,
     backend: _BACKEND = "llama-cpp",
     model: _MODEL = None,
     base_url: _BASE_URL = None,
-    api_key_env: _KEY_ENV = "OPENAI_API_KEY",
-    concurrency: _CONCURRENCY = 8,
-    parallel: _PARALLEL = 1,
+    api_key_env: _KEY_ENV = None,
+    concurrency: _CONCURRENCY = None,
     examples: _EXAMPLES = 5,
     temperature: _TEMPERATURE = 1.0,
     seed: _SEED = 42,
@@ -375,6 +402,8 @@ def synthesize_scratch_cmd(
     timeout: _TIMEOUT = 60.0,
     max_retries: _MAX_RETRIES = 6,
     format: _FORMAT = "jsonl",
+    restart: _RESTART = False,
+    append: _APPEND = False,
 ) -> None:
     """No corpus: the LLM writes sentences for sampled (genre, topic) pairs, then annotates."""
     from syncse.synthesis import synthesize_scratch
@@ -382,7 +411,9 @@ def synthesize_scratch_cmd(
     if n < 1:
         raise SyncseError("--n must be at least 1")
     config = _synthesis_config(locals())
-    summary = synthesize_scratch(config, n, genres, topics, domain, per_call)
+    summary = synthesize_scratch(
+        config, n, genres, topics, domain, per_call, temperature=generation_temperature
+    )
     _report(summary, format, out)
 
 
@@ -395,7 +426,6 @@ def stats(
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
 ) -> None:
     """Counts, lengths, distinct-n, duplicates, templates, and anchor similarities."""
-    import json
 
     from syncse.synthesis.stats import stats_markdown, triplet_stats
 
@@ -406,7 +436,9 @@ def stats(
         encoder = load_encoder(model)
     result = triplet_stats(data, encoder)
     if json_out:
-        json_out.write_text(json.dumps(result, indent=2) + "\n")
+        from syncse.files import write_json_atomic
+
+        write_json_atomic(json_out, result)
     typer.echo(stats_markdown(result, data))
 
 
@@ -440,6 +472,12 @@ def main() -> None:
     except SyncseError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # A full disk, a read-only folder, a directory where a file belongs: the machine's
+        # state, not a bug; name the file and the problem on one line.
+        where = exc.filename or "an output or input file"
+        typer.echo(f"error: {where}: {exc.strerror or exc}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)

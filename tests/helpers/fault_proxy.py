@@ -6,6 +6,12 @@ share of chat-completion requests, answers with a fault instead of (or before) f
 client's timeout, a malformed JSON body, and well-formed but useless completions (empty, a
 refusal, the wrong format). Everything else is forwarded unchanged. `counts` says what was
 injected, so a test can report it.
+
+`force=(status, message)` answers every chat request with that status instead (an unknown
+model's 404, a 400; 200 answers a completion whose content is the message), where `{auth}` in
+the message is replaced by the request's Authorization header, as a careless server that
+echoes it would. `seen` records each request's Authorization header and each chat request's
+JSON body, so tests can check what reached the server.
 """
 
 from __future__ import annotations
@@ -42,7 +48,12 @@ USELESS = {
 
 class FaultProxy:
     def __init__(
-        self, upstream: str, fault_rate: float = 0.3, slow_seconds: float = 3.0, seed: int = 0
+        self,
+        upstream: str,
+        fault_rate: float = 0.3,
+        slow_seconds: float = 3.0,
+        seed: int = 0,
+        force: tuple[int, str] | None = None,
     ) -> None:
         parts = urlsplit(upstream)
         self.upstream_host, self.upstream_port = parts.hostname, parts.port
@@ -51,6 +62,8 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
+        self.force = force
+        self.seen: list[dict] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,11 +73,27 @@ class FaultProxy:
                 pass
 
             def do_GET(self) -> None:
+                with proxy.lock:
+                    auth = self.headers.get("Authorization", "")
+                    proxy.seen.append({"authorization": auth, "body": None})
                 self._forward(b"")
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                fault = proxy.draw() if self.path.endswith("/chat/completions") else None
+                chat = self.path.endswith("/chat/completions")
+                auth = self.headers.get("Authorization", "")
+                if chat:
+                    with proxy.lock:
+                        proxy.seen.append({"authorization": auth, "body": json.loads(body)})
+                if chat and proxy.force is not None:
+                    status, message = proxy.force
+                    message = message.replace("{auth}", auth)
+                    if status == 200:  # a well-formed completion with this content
+                        self._send(200, _completion(message))
+                    else:
+                        self._send(status, {"error": {"message": message}})
+                    return
+                fault = proxy.draw() if chat else None
                 if fault is None:
                     self._forward(body)
                 elif fault.startswith(("429", "500", "503")):

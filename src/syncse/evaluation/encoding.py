@@ -20,6 +20,10 @@ class CachedEncoder:
     Embeddings are returned L2-normalised (float32), so a dot product is a cosine.
     """
 
+    #: Encodings at least this long show a progress bar (the transfer sets, reranking): a
+    #: task that runs for minutes must not look hung.
+    PROGRESS_FROM = 2000
+
     def __init__(self, model: Any, batch_size: int = 128, show_progress: bool = False) -> None:
         self.model = model
         self.batch_size = batch_size
@@ -37,7 +41,7 @@ class CachedEncoder:
                 batch_size=self.batch_size,
                 convert_to_numpy=True,
                 normalize_embeddings=True,
-                show_progress_bar=self.show_progress,
+                show_progress_bar=self.show_progress or len(missing) >= self.PROGRESS_FROM,
             ).astype(np.float32, copy=False)
             self.encode_seconds += time.perf_counter() - start
             self.sentences_encoded += len(missing)

@@ -43,6 +43,10 @@ def rerank_metrics(encoder: CachedEncoder, samples: list[RerankSample]) -> dict[
         top = np.argsort(-scores, kind="stable")[:10]
         hits = np.flatnonzero(labels[top])
         rrs.append(1.0 / (hits[0] + 1) if len(hits) else 0.0)
+    if not aps:
+        raise SyncseError(
+            "reranking: no sample has both a positive and a negative; nothing to rank"
+        )
     return {
         "map": float(np.mean(aps) * 100),
         "mrr@10": float(np.mean(rrs) * 100),
@@ -77,6 +81,8 @@ def load_rerank_samples(source: str | Path) -> list[RerankSample]:
         for key in ("positive", "negative"):
             if isinstance(sample[key], str):
                 sample[key] = [sample[key]]
+    if not samples:  # MAP over no queries is NaN, which would pass as a score
+        raise DataError(path, "no reranking samples (query, positive, negative) in the file")
     return samples
 
 
@@ -92,6 +98,18 @@ class HubRerankTask(Task):
 
     def required_files(self) -> list[Path]:
         return []
+
+    def check_files(self) -> None:
+        """Offline and not in the data folder: fail before any other task spends its time."""
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or (
+            os.environ.get("HF_DATASETS_OFFLINE") == "1"
+        )
+        if offline and not self._local().exists():
+            raise DataError(
+                self._local(),
+                f"missing file for task {self.name}, and the hub ({self.hub_name}) is offline; "
+                "put the MTEB file there or leave out mteb-rerank",
+            )
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         source = self._local() if self._local().exists() else self.hub_name
@@ -122,8 +140,14 @@ class FileRerankTask(Task):
     def required_files(self) -> list[Path]:
         return [self.path]
 
+    def check_files(self) -> None:
+        """Read the file up front: an empty or broken file fails before any task encodes."""
+        super().check_files()
+        self._samples = load_rerank_samples(self.path)
+
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
-        return rerank_metrics(encoder, load_rerank_samples(self.path)[: self.limit])
+        samples = getattr(self, "_samples", None) or load_rerank_samples(self.path)
+        return rerank_metrics(encoder, samples[: self.limit])
 
 
 def bm25_matrix(docs: list[str], k1: float = 1.5, b: float = 0.75):

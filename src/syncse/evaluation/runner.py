@@ -135,12 +135,13 @@ def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> di
 
 def write_results(results: dict[str, Any], out: Path) -> Path:
     """Write JSON to `out` and the markdown table beside it (`.md`). Returns the markdown path."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(out)  # atomic: a crash never leaves a half-written results file
+    from syncse.files import write_text_atomic
+
+    # Atomic, with unique temporary names: a crash never leaves a half-written results file,
+    # and two processes writing the shared start-model scores never write into one temp file.
+    write_text_atomic(out, json.dumps(results, indent=2) + "\n")
     md = out.with_suffix(".md")
-    md.write_text(results_markdown(results), encoding="utf-8")
+    write_text_atomic(md, results_markdown(results))
     return md
 
 

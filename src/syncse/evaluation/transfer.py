@@ -53,9 +53,13 @@ def select_c(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def kfold_accuracy(x: np.ndarray, y: np.ndarray, folds: int = 10) -> dict[str, Any]:
+    from tqdm import tqdm
+
     outer = KFold(n_splits=folds, shuffle=True, random_state=SEED)
     accs, chosen = [], []
-    for train_idx, test_idx in outer.split(x):
+    # Each fold also searches C by inner cross-validation: minutes in all, so show progress.
+    splits = tqdm(outer.split(x), total=folds, desc="probe folds", leave=False, unit="fold")
+    for train_idx, test_idx in splits:
         c = select_c(x[train_idx], y[train_idx])
         model = _probe(c).fit(x[train_idx], y[train_idx])
         accs.append(model.score(x[test_idx], y[test_idx]))

@@ -22,10 +22,20 @@ from syncse.training.config import TrainingConfig
 
 TOP_KEYS = {"out", "model", "data_dir", "synthesis", "triplets", "training", "evaluation"}
 #: Keys of the synthesis section that choose what to annotate (the rest is SynthesisConfig).
-SOURCE_KEYS = {"mode", "input", "column", "n", "domain", "genres", "topics", "per_call"}
+SOURCE_KEYS = {
+    "mode",
+    "input",
+    "column",
+    "n",
+    "domain",
+    "genres",
+    "topics",
+    "per_call",
+    "generation_temperature",
+}
 #: Keys the pipeline sets itself; a user setting them would be silently overridden.
 MANAGED = {
-    "synthesis": {"out", "data_dir"},
+    "synthesis": {"out", "data_dir", "if_changed"},
     "training": {"data", "out", "model", "data_dir", "resume", "overwrite"},
     # The start model's layers and pooling come from the training section.
     "evaluation": {"model", "data_dir", "layers", "pooling"},
@@ -44,6 +54,7 @@ class SynthesisSource:
     genres: Path | None = None
     topics: Path | None = None
     per_call: int = 10
+    generation_temperature: float = 1.3  # scratch: the sentence-writing calls' temperature
 
 
 @dataclass
@@ -136,7 +147,14 @@ def load_run_config(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.is_file():
         raise SyncseError(f"{path}: no such config file")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SyncseError(
+            f"{path}:{line}: not UTF-8 (byte {exc.start}); save the config as UTF-8"
+        ) from None
     lines = _Lines(text)
     try:
         raw = yaml.safe_load(text) or {}
@@ -178,7 +196,13 @@ def load_run_config(path: str | Path) -> RunConfig:
             raise _fail(path, lines, ("synthesis", "mode"), "use partial or scratch")
         if source.mode == "partial" and not source.input:
             raise _fail(path, lines, ("synthesis",), "partial mode needs `input:` (sentences)")
-        section |= {"out": str(out / "data" / "triplets.jsonl"), "data_dir": data_dir}
+        # The run folder is the pipeline's own: triplets from other settings are replaced by a
+        # fresh file (the response cache keeps every answer), never mixed with new ones.
+        section |= {
+            "out": str(out / "data" / "triplets.jsonl"),
+            "data_dir": data_dir,
+            "if_changed": "restart",
+        }
         synthesis = _validate(SynthesisConfig, section, path, lines, "synthesis")
         triplets = Path(synthesis.out)
     elif raw.get("triplets"):

@@ -7,15 +7,15 @@ recomputing anything: `syncse report RUN_DIR`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from syncse.evaluation.runner import CATEGORY_TITLES, SHORT_NAMES
+from syncse.files import read_json_or_none, write_text_atomic
 
 
 def _load(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_json_or_none(path)
 
 
 def _score(results: dict[str, Any], task: str) -> float | None:
@@ -190,6 +190,8 @@ def write_report(run_dir: Path) -> Path:
             "tokens.",
             "",
         ]
+        lines += [f"**Warning:** {w}." for w in synthesis.get("warnings", [])]
+        lines += [""] if synthesis.get("warnings") else []
     if stats:
         from syncse.synthesis.stats import stats_markdown
 
@@ -234,5 +236,5 @@ def write_report(run_dir: Path) -> Path:
         "Configuration: `config.yaml`; model: `model/` (loads with `SentenceTransformer`)."
     )
     target = run_dir / "report.md"
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_text_atomic(target, "\n".join(lines) + "\n")
     return target

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from syncse.errors import DataError, SyncseError
+from syncse.files import exclusive, read_json_or_none, write_json_atomic
 from syncse.pipeline.config import RunConfig
 
 
@@ -68,9 +69,10 @@ class StageLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.stages: dict[str, dict[str, Any]] = (
-            json.loads(path.read_text()) if path.exists() else {}
-        )
+        # Unreadable (torn by a crash before writes were atomic): every stage counts as not
+        # done, which redoes work but never trusts a broken record.
+        stages = read_json_or_none(path) if path.exists() else None
+        self.stages: dict[str, dict[str, Any]] = stages if isinstance(stages, dict) else {}
 
     def done(self, stage: str, key: str) -> bool:
         entry = self.stages.get(stage, {})
@@ -86,9 +88,7 @@ class StageLog:
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "seconds": None if seconds is None else round(seconds, 1),
         }
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.stages, indent=2) + "\n")
-        tmp.replace(self.path)
+        write_json_atomic(self.path, self.stages)
 
 
 def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
@@ -96,11 +96,16 @@ def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
     from syncse.synthesis.inputs import read_sentences
 
     assert config.synthesis is not None and config.source is not None
-    key = _digest(config.sections["synthesis"], str(config.data_dir))
+    source = config.source
+    # The input file's bytes are part of the key: an edited sentences file is new work.
+    inputs = [
+        file_digest(Path(p)) if p is not None and Path(p).is_file() else p
+        for p in (source.input, source.genres, source.topics)
+    ]
+    key = _digest(config.sections["synthesis"], str(config.data_dir), inputs)
     if stages.done("synthesize", key) and config.triplets.exists():
         log(f"[1/4] synthesize: up to date ({config.triplets})")
         return
-    source = config.source
     log(f"[1/4] synthesize ({source.mode}, {config.synthesis.backend.model}) -> {config.triplets}")
     stages.mark("synthesize", key, "started")
     start = time.time()
@@ -110,7 +115,13 @@ def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
         summary = synthesize_partial(config.synthesis, read_sentences(source.input, source.column))
     else:
         summary = synthesize_scratch(
-            config.synthesis, source.n, source.genres, source.topics, source.domain, source.per_call
+            config.synthesis,
+            source.n,
+            source.genres,
+            source.topics,
+            source.domain,
+            source.per_call,
+            temperature=source.generation_temperature,
         )
     if summary.get("wanted") and summary["accepted"] < summary["wanted"]:
         log(
@@ -139,7 +150,8 @@ def _data_stats(config: RunConfig, data_key: str, start_key: str, log) -> None:
     source = {"triplets": data_key, "model": start_key}
     if training.layers is not None or training.pooling is not None:
         source |= {"layers": training.layers, "pooling": training.pooling}
-    if target.exists() and json.loads(target.read_text()).get("source") == source:
+    previous = read_json_or_none(target) if target.exists() else None
+    if isinstance(previous, dict) and previous.get("source") == source:
         return
     try:
         options = BackboneOptions(layers=training.layers, pooling=training.pooling)
@@ -147,8 +159,7 @@ def _data_stats(config: RunConfig, data_key: str, start_key: str, log) -> None:
     except DataError:  # sentences only (unsupervised baseline): nothing to compare
         return
     stats["source"] = source
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(stats, indent=2) + "\n")
+    write_json_atomic(target, stats)
     log(f"      data: {stats['rows']} rows; statistics in {target}")
 
 
@@ -226,10 +237,16 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
 
 
 def run_pipeline(config: RunConfig, log=print) -> Path:
-    """Run every stage that is not up to date; return the report's path."""
+    """Run every stage that is not up to date; return the report's path. One run per output
+    folder at a time: a second one would interleave its writes with the first's."""
+    config.out.mkdir(parents=True, exist_ok=True)
+    with exclusive(config.out, "syncse run"):
+        return _run_stages(config, log)
+
+
+def _run_stages(config: RunConfig, log) -> Path:
     from syncse.pipeline.report import write_report
 
-    config.out.mkdir(parents=True, exist_ok=True)
     # The config as given: it names environment variables, never holds their values.
     shutil.copyfile(config.path, config.out / "config.yaml")
     stages = StageLog(config.out / "stages.json")

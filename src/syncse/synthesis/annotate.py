@@ -21,6 +21,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from syncse.files import write_json_atomic
 from syncse.synthesis.backends import Backend, BackendError, ChatRequest, Completion
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import NearDuplicateIndex, RowFilter, normalise
@@ -47,7 +48,11 @@ class Usage:
 
     @property
     def unparseable_answers(self) -> int:
-        return sum(v for k, v in self.answers.items() if k.endswith((":unparseable", ":refusal")))
+        return sum(
+            v
+            for k, v in self.answers.items()
+            if k.endswith((":unparseable", ":refusal", ":empty_answer"))
+        )
 
     def cost(self, price: tuple[float, float] | None) -> float | None:
         if price is None:
@@ -77,6 +82,11 @@ def build_messages(
     return tuple(messages)
 
 
+def input_key(fingerprint: str, sentence: str) -> str:
+    """An input's stable key: the same sentence under the same configuration, in any run."""
+    return hashlib.sha256(f"{fingerprint}:{normalise(sentence)}".encode()).hexdigest()[:20]
+
+
 def _int_seed(*parts: Any) -> int:
     return int(hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:8], 16)
 
@@ -104,7 +114,7 @@ class Annotator:
 
     # -- LLM calls, through the cache -------------------------------------------------
     async def ask(self, request: ChatRequest) -> tuple[Completion, str]:
-        key = request.cache_key(self.backend.backend_id)
+        key = request.cache_key(self.backend.cache_id)
         hit = await asyncio.to_thread(self.cache.get, key)
         if hit is not None:
             self.usage.cache_hits += 1
@@ -113,6 +123,10 @@ class Annotator:
         self.usage.calls += 1
         self.usage.prompt_tokens += completion.prompt_tokens
         self.usage.completion_tokens += completion.completion_tokens
+        if not completion.text.strip():
+            # A glitching server's empty answer is not the model's answer for good: the next
+            # run asks again.
+            return completion, key
         await asyncio.to_thread(
             self.cache.put,
             key,
@@ -147,7 +161,9 @@ class Annotator:
             if text is not None and normalise(text) != normalise(item.sentence):
                 self.usage.answers[f"{kind}:ok"] += 1
                 return text, meta
-            if text is None:
+            if not completion.text.strip():
+                meta["last_problem"] = "empty_answer"
+            elif text is None:
                 meta["last_problem"] = "refusal" if is_refusal(completion.text) else "unparseable"
             else:
                 meta["last_problem"] = "copies_input"
@@ -162,14 +178,17 @@ class Annotator:
             )
         except BackendError as exc:
             self.usage.backend_errors += 1
-            self._reject(item, "backend_error", retryable=True, detail=str(exc))
+            reason = "backend_error" if exc.retryable else "backend_refused_input"
+            self._reject(item, reason, retryable=exc.retryable, detail=str(exc))
             return
         if positive is None or negative is None:
             problem = (pos_meta if positive is None else neg_meta).get(
                 "last_problem", "unparseable"
             )
             kind = "positive" if positive is None else "negative"
-            self._reject(item, f"{kind}_{problem}")
+            # Empty answers come from a glitching server, not the model (they are not cached
+            # either): the input is asked again on resume.
+            self._reject(item, f"{kind}_{problem}", retryable=problem == "empty_answer")
             return
         reason = self.row_filter.check(item.sentence, positive, negative)
         if reason is not None:
@@ -235,7 +254,7 @@ class Annotator:
         todo = []
         for offset, (sentence, meta) in enumerate(sentences):
             norm = normalise(sentence)
-            key = hashlib.sha256(f"{self.fingerprint}:{norm}".encode()).hexdigest()[:20]
+            key = input_key(self.fingerprint, sentence)
             item = Item(key, sentence, start_index + offset, meta)
             if norm in seen:
                 self.counts["exact_duplicate_input"] += 1  # same key: one row stands for both
@@ -263,9 +282,16 @@ class Annotator:
                 await self.annotate(queue.get_nowait())
 
         self.progress = tqdm(total=len(items), desc=description, unit="row", smoothing=0.1)
+        workers = [asyncio.create_task(worker()) for _ in range(self.backend.concurrency)]
         try:
-            workers = [asyncio.create_task(worker()) for _ in range(self.backend.concurrency)]
             await asyncio.gather(*workers)
+        except BaseException:
+            # A fatal error (bad model name, rejected key) in one worker stops them all before
+            # the store is closed: nothing may be written after the run has failed.
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
         finally:
             self.progress.close()
             self.store.flush()
@@ -314,5 +340,5 @@ def write_summary(
         "backend": annotator.backend.backend_id,
         "config_fingerprint": annotator.fingerprint,
     } | (extra or {})
-    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_json_atomic(path, summary)
     return summary

@@ -14,19 +14,32 @@ class BackendConfig:
     """Which LLM writes the data. `kind` picks the backend; the rest is per kind."""
 
     kind: Literal["openai", "llama-cpp"] = "llama-cpp"
-    model: str = "smollm2-135m"  # llama-cpp: preset or .gguf path; openai: the served model
+    #: llama-cpp: preset or .gguf path (default smollm2-135m); openai: the served model
+    #: (default gpt-4o-mini on OpenAI's API; required with `base_url`).
+    model: str | None = None
     base_url: str | None = None  # openai: e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)
-    api_key_env: str = "OPENAI_API_KEY"  # the *name* of the variable; the key never leaves env
-    concurrency: int = 8
+    #: The *name* of the variable holding the key (the key never leaves the environment).
+    #: Unset: OPENAI_API_KEY for OpenAI's own endpoint, no key for any other `base_url`.
+    api_key_env: str | None = None
+    #: Requests in flight: openai, concurrent HTTP requests (default 8); llama-cpp, model
+    #: contexts decoding at once and sharing the CPU threads (default 1).
+    concurrency: int | None = None
     timeout: float = 60.0
     max_retries: int = 6
     json_mode: bool = False
     n_ctx: int = 2048
     n_threads: int | None = None  # llama-cpp: CPU threads in all (default: every core)
-    parallel: int = 1  # llama-cpp: model contexts decoding at once, sharing the threads
     chat_template: bool = True  # llama-cpp, own GGUF: False = base model, few-shot completion
     #: USD per million tokens (input, output), for the cost estimate; None = unpriced.
     price_per_million: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.model is None and self.kind == "llama-cpp":
+            self.model = "smollm2-135m"
+        elif self.model is None and self.base_url is None:
+            self.model = "gpt-4o-mini"  # OpenAI's API; another server's model must be named
+        if self.concurrency is None:
+            self.concurrency = 8 if self.kind == "openai" else 1
 
 
 @dataclass
@@ -61,6 +74,9 @@ class SynthesisConfig:
     data_dir: Path | None = None  # SentEval folder, for decontamination
     limit: int | None = None
     flush_every: int = 16  # rows between fsyncs
+    #: An existing output written with other settings or inputs: refuse ("error"), start a
+    #: fresh file ("restart"), or add to it ("append"). Never mixed silently.
+    if_changed: Literal["error", "restart", "append"] = "error"
 
     def fingerprint(self, pools_digest: str) -> str:
         """Hash of everything that changes what the LLM is asked: a resumed run with the same

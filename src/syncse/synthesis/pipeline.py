@@ -4,19 +4,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import json
 import math
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from syncse.synthesis.annotate import Annotator, write_summary
+from syncse.files import exclusive
+from syncse.synthesis.annotate import Annotator, input_key, write_summary
 from syncse.synthesis.backends import ChatRequest, create_backend
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import evaluation_sentences, read_exclude_file
 from syncse.synthesis.parsing import parse_list
 from syncse.synthesis.pools import load_pools, read_word_list
-from syncse.synthesis.store import ResponseCache, ResultStore
+from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest
 
 LENGTHS = ["3 to 8 words", "8 to 15 words", "10 to 20 words", "15 to 25 words", "20 to 32 words"]
 MODES = [
@@ -28,56 +33,95 @@ MODES = [
 ]
 
 
-def _banned(config: SynthesisConfig) -> set[str]:
+NO_DECONTAMINATION = (
+    "decontamination is off: no evaluation data folder (--data-dir, `data_dir:` or "
+    "SYNCSE_DATA_DIR), so STS/SICK test sentences may end up in the training data"
+)
+
+
+def _banned(config: SynthesisConfig) -> tuple[set[str], str | None]:
+    """Sentences to keep out of the data, and a warning when decontamination could not run."""
     banned: set[str] = set()
+    warning = None
     if config.filters.decontaminate and config.data_dir is not None:
         from syncse.evaluation.datadir import resolve_data_dir
 
         banned |= evaluation_sentences(resolve_data_dir(config.data_dir))
+    elif config.filters.decontaminate:
+        warning = NO_DECONTAMINATION
     for path in config.filters.exclude_files:
         banned |= read_exclude_file(Path(path))
-    return banned
+    return banned, warning
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 class _Session:
     """Opens backend, cache and store; closes and summarises whatever happens."""
 
-    def __init__(self, config: SynthesisConfig) -> None:
+    def __init__(
+        self, config: SynthesisConfig, inputs_digest: str, sentences: list[str] | None = None
+    ) -> None:
         self.config = config
         self.pools = load_pools(config.pools)
         self.fingerprint = config.fingerprint(self.pools.digest)
-        self.banned = _banned(config)
+        self.identity = {"config": self.fingerprint, "inputs": inputs_digest}
+        # Partial: the keys of every given sentence, to find rows from an edited input file.
+        self.input_keys = (
+            None if sentences is None else {input_key(self.fingerprint, s) for s in sentences}
+        )
+        self.banned, self.warning = _banned(config)
+        if self.warning:
+            print(f"warning: {self.warning}", file=sys.stderr)
         self.backend = create_backend(config.backend, seed=config.seed)
         self.started = time.time()
+        self._hold = contextlib.ExitStack()
 
     async def open(self) -> None:
         """Check the backend first: a bad URL or model must not leave output files behind."""
         await self.backend.check()
         config = self.config
         out = Path(config.out)
-        self.cache = ResponseCache(out.with_name(out.name + ".cache.sqlite"))
-        self.store = ResultStore(out, flush_every=config.flush_every)
+        self._hold.enter_context(exclusive(out, "synthesis run"))
+        try:
+            note = check_manifest(out, self.identity, config.if_changed, self.input_keys)
+            if note:
+                print(f"note: {note}", file=sys.stderr)
+            self.cache = ResponseCache(out.with_name(out.name + ".cache.sqlite"))
+            self.store = ResultStore(out, flush_every=config.flush_every)
+        except BaseException:
+            self._hold.close()
+            await self.backend.aclose()
+            raise
         self.annotator = Annotator(
             config, self.backend, self.pools, self.cache, self.store, self.banned, self.fingerprint
         )
         self.started = time.time()
 
     async def close(self, extra: dict[str, Any]) -> dict[str, Any]:
-        self.store.close()
-        summary = write_summary(
-            Path(str(self.config.out) + ".summary.json"),
-            self.annotator,
-            self.config,
-            self.started,
-            extra | {"decontamination_sentences": len(self.banned)},
-        )
-        self.cache.close()
-        await self.backend.aclose()
+        try:
+            self.store.close()
+            warnings = [self.warning] if self.warning else []
+            summary = write_summary(
+                Path(str(self.config.out) + ".summary.json"),
+                self.annotator,
+                self.config,
+                self.started,
+                extra | {"decontamination_sentences": len(self.banned), "warnings": warnings},
+            )
+            self.cache.close()
+            await self.backend.aclose()
+        finally:
+            self._hold.close()
         return summary
 
 
 async def _partial(config: SynthesisConfig, sentences: list[str]) -> dict[str, Any]:
-    session = _Session(config)
+    # The whole input list (before `limit`) is checked against the file's rows: a larger
+    # limit tops up the same file, an edited input file is another dataset.
+    session = _Session(config, "partial", sentences)
     await session.open()
     try:
         if config.limit is not None:
@@ -120,6 +164,7 @@ async def _generate(
     topics: list[str],
     per_call: int,
     domain: str | None,
+    temperature: float,
 ) -> list[tuple[str, dict[str, Any]]]:
     rng = random.Random(f"{session.config.seed}:scratch:{call}")
     genre = rng.choice(genres)
@@ -134,7 +179,7 @@ async def _generate(
     )
     request = ChatRequest(
         messages=(("system", "You are a versatile writer."), ("user", prompt)),
-        temperature=1.3,
+        temperature=temperature,
         top_p=0.95,
         max_tokens=40 * per_call,
         seed=session.config.seed + call,
@@ -159,8 +204,10 @@ async def _scratch(
     domain: str | None,
     per_call: int,
     max_rounds: int,
+    temperature: float,
 ) -> dict[str, Any]:
-    session = _Session(config)
+    # `n` is left out: asking for more rows tops up the same file.
+    session = _Session(config, _digest("scratch", genres, topics, domain, per_call, temperature))
     generated: list[tuple[str, dict[str, Any]]] = []
     calls = 0
     await session.open()
@@ -182,7 +229,9 @@ async def _scratch(
             needed = math.ceil((n - accepted) * 1.3 / max(per_call_seen, 1.0))
             batch = []
             for call in range(calls, calls + needed):
-                batch += await _generate(session, call, genres, topics, per_call, domain)
+                batch += await _generate(
+                    session, call, genres, topics, per_call, domain, temperature
+                )
             calls += needed
             start = len(generated)
             generated += batch
@@ -211,7 +260,12 @@ def synthesize_scratch(
     domain: str | None = None,
     per_call: int = 10,
     max_rounds: int = 6,
+    temperature: float = 1.3,
 ) -> dict[str, Any]:
+    """`temperature` is the sentence-writing calls' own (higher than annotation's, for
+    diverse sentences); `config.sampling.temperature` is the annotation calls'."""
     genres = read_word_list(genres_file, "genres.txt")
     topics = read_word_list(topics_file, "topics.txt")
-    return asyncio.run(_scratch(config, n, genres, topics, domain, per_call, max_rounds))
+    return asyncio.run(
+        _scratch(config, n, genres, topics, domain, per_call, max_rounds, temperature)
+    )

@@ -16,7 +16,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from syncse.errors import DataError
+from syncse.errors import DataError, SyncseError
+from syncse.files import read_json_or_none, write_json_atomic
+
+#: What to do when an output file was written with other settings or inputs.
+IF_CHANGED = ("error", "restart", "append")
 
 
 def _repair_and_read(path: Path) -> list[dict[str, Any]]:
@@ -44,6 +48,74 @@ def _repair_and_read(path: Path) -> list[dict[str, Any]]:
                 number,
             ) from exc
     return rows
+
+
+def side_files(out: Path) -> list[Path]:
+    """Every file a synthesis run writes beside its output (not the response cache, whose
+    answers stay valid for any run: its keys are the exact requests)."""
+    suffixes = (".rejected.jsonl", ".summary.json", ".manifest.json")
+    return [out.with_name(out.name + s) for s in suffixes] + [out.with_suffix(".csv")]
+
+
+def check_manifest(
+    out: Path,
+    identity: dict[str, str],
+    if_changed: str,
+    input_keys: set[str] | None = None,
+) -> str | None:
+    """Make sure `out` holds rows of one configuration and one input only.
+
+    `<out>.manifest.json` records what wrote the file: the config fingerprint and, for scratch,
+    a digest of what the sentences are written from. A partial run also compares the file's
+    row keys with the keys of its inputs (`input_keys`): rows for sentences that are not in
+    this input mean an edited input file. Either would mix two datasets in one file (every
+    anchor twice, or a scratch run that stops at once because old rows already reach `n`), so
+    the run is refused (`error`), starts a fresh file (`restart`), or, when the user asks, adds
+    to it (`append`; the manifest then marks the file as mixed). Files from before manifests
+    are judged by the `config` field of their rows. More inputs than before (a larger `limit`,
+    sentences added) are not a change: the file is topped up.
+
+    Returns a note for the user when the file was restarted or appended to, else None.
+    """
+    out = Path(out)
+    path = out.with_name(out.name + ".manifest.json")
+    rejected = out.with_name(out.name + ".rejected.jsonl")
+    manifest: dict = {"parts": []}
+    if out.exists() or rejected.exists():
+        found = read_json_or_none(path)
+        manifest = found if isinstance(found, dict) and found.get("parts") else manifest
+        if not manifest["parts"]:  # written before manifests: the rows' own fingerprints
+            configs = {str(row.get("config")) for row in _repair_and_read(out)}
+            manifest["parts"] = [{"config": c, "inputs": "unknown"} for c in sorted(configs)]
+    parts: list[dict[str, str]] = manifest["parts"]
+    same_config = [p for p in parts if p.get("config") == identity["config"]]
+    problem = None
+    if parts and not same_config:
+        problem = "settings (LLM, sampling, pools, seed or filters)"
+    elif not any(p.get("inputs") in (identity["inputs"], "unknown") for p in same_config):
+        problem = "inputs" if parts else None
+    elif input_keys is not None and not manifest.get("mixed"):
+        written = {row["key"] for f in (out, rejected) for row in _repair_and_read(f)}
+        stale = len(written - input_keys)
+        if stale:
+            problem = f"inputs ({stale} of its rows are for sentences not in this input)"
+    if problem is None:
+        if identity not in parts:
+            write_json_atomic(path, {**manifest, "parts": [*parts, identity]})
+        return None
+    if if_changed == "error":
+        raise SyncseError(
+            f"{out}: written by a run with other {problem}; pass --restart to start a fresh "
+            "file (cached answers stay free), --append to add these rows to it, or choose "
+            "another --out"
+        )
+    if if_changed == "restart":
+        for stale_file in [out, *side_files(out)]:
+            stale_file.unlink(missing_ok=True)
+        write_json_atomic(path, {"parts": [identity]})
+        return f"{out}: written with other {problem}; started a fresh file"
+    write_json_atomic(path, {"parts": [*parts, identity], "mixed": True})
+    return f"{out}: written with other {problem}; appending to it, as asked"
 
 
 class ResultStore:

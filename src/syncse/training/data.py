@@ -77,6 +77,8 @@ def _pick(columns: set[str], options: tuple[str, ...]) -> str | None:
 def load_triplets(path: str | Path, need_pairs: bool = True) -> TripletData:
     """Load triplets; with `need_pairs=False` (unsupervised) only the anchor column is needed."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(path, "is a folder; pass a triplets file (.jsonl or .csv)")
     if not path.is_file():
         raise DataError(path, "no such training file")
     anchors: list[str] = []

@@ -9,7 +9,6 @@ resume and bf16 without code of our own.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -20,6 +19,7 @@ import torch
 from transformers import TrainerCallback
 
 from syncse.errors import SyncseError
+from syncse.files import write_json_atomic
 from syncse.training.config import TrainingConfig
 from syncse.training.data import TripletData, load_triplets
 
@@ -256,7 +256,7 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
     }
     out = Path(config.out)
     model.save(str(out))
-    (out / "syncse_training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(out / "syncse_training.json", summary)
     _append_card(out, summary)
     # Checkpoints (with pickled optimizer and RNG states) exist to resume a killed run; the
     # folder a user ships should hold safetensors and configs only.

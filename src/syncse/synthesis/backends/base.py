@@ -38,13 +38,21 @@ class Completion:
 
 
 class BackendError(Exception):
-    """A request failed after the backend's own retries (the input is retried on resume)."""
+    """A request failed after the backend's own retries. `retryable` (the default): the input
+    is tried again on resume; otherwise it is rejected for good (e.g. too long for the model)."""
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @runtime_checkable
 class Backend(Protocol):
-    #: "kind:model", stable across runs; part of cache keys and row metadata.
+    #: "kind:model", stable across runs; recorded in every row.
     backend_id: str
+    #: What identifies the answers in the response cache: the backend id, plus the endpoint
+    #: where one model name can be served by different servers.
+    cache_id: str
     #: How many requests the pipeline may keep in flight.
     concurrency: int
 

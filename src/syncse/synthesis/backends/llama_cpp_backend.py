@@ -47,7 +47,7 @@ def completion_prompt(messages: tuple[tuple[str, str], ...]) -> str:
 
 
 class LlamaCppBackend:
-    """Local decoding with a pool of `parallel` model contexts.
+    """Local decoding with a pool of `concurrency` model contexts.
 
     llama-cpp-python's high-level API decodes one sequence per context and a context is not
     thread-safe, so parallelism comes from several contexts, each with its share of the CPU
@@ -62,7 +62,8 @@ class LlamaCppBackend:
         preset = PRESETS.get(config.model)
         self.chat = preset.chat if preset else config.chat_template
         self.backend_id = f"llama-cpp:{config.model if preset else self.path.name}"
-        self.concurrency = max(1, config.parallel)
+        self.cache_id = self.backend_id
+        self.concurrency = max(1, config.concurrency or 1)
         self._seed = seed
         self._contexts: list = []
         self._idle: asyncio.Queue | None = None
