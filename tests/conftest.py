@@ -36,3 +36,27 @@ def minilm():
     from syncse.models import load_encoder
 
     return load_encoder("minilm", device="cpu")
+
+
+@pytest.fixture
+def syncse_cli(capsys):
+    """Run the real `syncse` entry point in this process (imports are paid once per test
+    session, not once per case as with a subprocess); return (exit code, stderr)."""
+    import sys
+
+    from syncse import cli
+
+    def run(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()  # drop what earlier steps of the test printed
+        old = sys.argv
+        sys.argv = ["syncse", *map(str, argv)]
+        try:
+            cli.main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            sys.argv = old
+        return code, capsys.readouterr().err
+
+    return run

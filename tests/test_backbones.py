@@ -125,8 +125,8 @@ def test_mlm_loss_adds_a_term_and_shares_the_encoder(tiny_bert, triplets):
     assert total - plain > 0.3, (plain, total)
 
 
-def test_mlm_weight_on_a_decoder_is_a_one_line_error(tmp_path, triplets):
-    proc = _cli(
+def test_mlm_weight_on_a_decoder_is_a_one_line_error(tmp_path, triplets, syncse_cli):
+    code, err = syncse_cli(
         "train",
         "--data",
         str(triplets),
@@ -141,9 +141,9 @@ def test_mlm_weight_on_a_decoder_is_a_one_line_error(tmp_path, triplets):
         "--max-steps",
         "1",
     )
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr
-    assert "masked-LM head" in proc.stderr.strip().splitlines()[-1]
+    assert code == 2, err[-2000:]
+    assert "Traceback" not in err
+    assert "masked-LM head" in err.strip().splitlines()[-1]
 
 
 @pytest.mark.parametrize(
@@ -155,11 +155,11 @@ def test_mlm_weight_on_a_decoder_is_a_one_line_error(tmp_path, triplets):
         (["--pooling", "median"], "--pooling median: use"),
     ],
 )
-def test_bad_backbone_options_are_one_line_errors(tmp_path, triplets, args, expected):
-    proc = _cli("train", "--data", str(triplets), "--out", str(tmp_path / "o"), *args)
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr
-    assert expected in proc.stderr.strip().splitlines()[-1]
+def test_bad_backbone_options_are_one_line_errors(tmp_path, triplets, syncse_cli, args, expected):
+    code, err = syncse_cli("train", "--data", triplets, "--out", tmp_path / "o", *args)
+    assert code == 2, err[-2000:]
+    assert "Traceback" not in err
+    assert expected in err.strip().splitlines()[-1]
 
 
 def test_lm_smollm2_slice_is_a_decoder_encoder(tmp_path):

@@ -53,6 +53,7 @@ def _files(tmp: Path) -> dict[str, Path]:
         "unknown.yaml": b"out: o\ntriplets: t.jsonl\ntraining:\n  epochz: 3\n",
         "good.jsonl": (GOOD_ROW * 4).encode(),
         "notjson.json": b"{not json",
+        "latin1.yaml": "out: o\n# caf\xe9\n".encode("latin-1"),
     }
     paths = {}
     for name, payload in files.items():
@@ -64,7 +65,7 @@ def _files(tmp: Path) -> dict[str, Path]:
 CASES = [
     # (command line with {file} placeholders, expected text in the one-line error)
     ("train --data {empty.jsonl} --out {out}", "empty.jsonl: no training rows"),
-    ("train --data {binary.jsonl} --out {out}", "binary.jsonl"),
+    ("train --data {binary.jsonl} --out {out}", "binary.jsonl: not UTF-8 text (byte 128)"),
     ("train --data {latin1.csv} --out {out}", "latin1.csv: not UTF-8"),
     ("train --data {long.jsonl} --out {out}", "long.jsonl:1: anchor of 1000000 characters"),
     ("train --data {nocol.csv} --out {out}", "nocol.csv:2: no positive column"),
@@ -72,30 +73,57 @@ CASES = [
     ("train --data {good.jsonl} --out {out} --model /no/such/model", "model /no/such/model"),
     ("stats {empty.jsonl}", "empty.jsonl: no training rows"),
     ("stats {broken.jsonl}", "broken.jsonl:2: invalid JSON"),
-    ("stats {binary.jsonl}", "binary.jsonl"),
+    ("stats {binary.jsonl}", "binary.jsonl: not UTF-8 text (byte 128)"),
     ("run {bad.yaml}", "bad.yaml:3: not valid YAML"),
     ("run {unknown.yaml}", "unknown.yaml:4: training.epochz: unknown key"),
     ("run {tmp}/missing.yaml", "missing.yaml: no such config file"),
     ("evaluate minilm --data-dir {tmp}/nowhere --out {out}/r.json", "nowhere: data folder does"),
-    ("evaluate minilm --data-dir {tmp} --out {out}/r.json", "STS"),
-    ("evaluate /no/such/model --tasks STSBenchmark --out {out}/r.json", "model /no/such/model"),
-    ("compare {notjson.json} {notjson.json}", "notjson.json"),
+    ("evaluate minilm --data-dir {tmp} --out {out}/r.json", "missing file for task STS12"),
+    (
+        "evaluate /no/such/model --tasks STSBenchmark --data-dir {data} --out {out}/r.json",
+        "model /no/such/model",
+    ),
+    ("compare {notjson.json} {notjson.json}", "notjson.json: not a results JSON file"),
     ("report {tmp}", "not a syncse run folder"),
+    # The machine's state: a full disk, a folder nobody may write, a file where a folder goes.
+    ("stats {good.jsonl} --json /dev/full", "/dev/full: No space left on device"),
+    ("stats {good.jsonl} --json /sys/syncse.json", "/sys/syncse.json: "),
+    ("train --data {good.jsonl} --out {good.jsonl}/m", "good.jsonl/m: Not a directory"),
+    # A folder where a file belongs.
+    ("train --data {tmp} --out {out}", "is a folder; pass a triplets file"),
+    ("stats {tmp}", "is a folder; pass a triplets file"),
+    ("run {tmp}", "no such config file"),
+    # Found before any task spends its time: an empty reranking file (MAP would be NaN), an
+    # MTEB set that is neither in the data folder nor reachable offline.
+    (
+        "evaluate minilm --tasks STSBenchmark --rerank-file {empty.jsonl} --data-dir {data} "
+        "--out {out}/r.json",
+        "empty.jsonl: no reranking samples",
+    ),
+    (
+        "evaluate minilm --tasks sts,mteb-rerank --data-dir {data} --out {out}/r.json",
+        "the hub (mteb/askubuntudupquestions-reranking) is offline",
+    ),
+    ("run {latin1.yaml}", "latin1.yaml:2: not UTF-8"),
 ]
 
 
 @pytest.mark.parametrize(("command", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_gets_one_line_error_and_no_output(tmp_path, capsys, command, expected):
+def test_bad_input_gets_one_line_error_and_no_output(
+    tmp_path, capsys, senteval_dir, command, expected
+):
     paths = _files(tmp_path)
     out = tmp_path / "out"
     for name, path in paths.items():  # names hold dots, so no str.format
         command = command.replace("{" + name + "}", str(path))
+    command = command.replace("{data}", str(senteval_dir))
     argv = command.replace("{tmp}", str(tmp_path)).replace("{out}", str(out)).split()
     code, err = _main(argv, capsys)
     assert code != 0
     assert "Traceback" not in err
     lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and expected in lines[0], err[-1500:]
+    assert not [line for line in err.splitlines() if line.startswith("STS12 ")]  # no task ran
     # Nothing left that looks like a finished result.
     left = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     assert not [p for p in left if p.name in ("model.safetensors", "r.json", "report.md")], left

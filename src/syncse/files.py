@@ -30,7 +30,10 @@ def write_text_atomic(path: Path, text: str) -> None:
             handle.write(text)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a read-only folder: name the file the user asked for
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
     try:
         with _naming(path), os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
