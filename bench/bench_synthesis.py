@@ -1,6 +1,6 @@
 """Synthesis throughput (partial mode) with a bundled local model, measured in one run:
 
-- llama-cpp backend, sequential (one context, all threads) vs parallel contexts (`--parallel`);
+- llama-cpp backend, sequential (one context, all threads) vs parallel contexts (`--concurrency`);
 - openai backend against llama-cpp-python's server on 127.0.0.1, concurrency 1 vs 8;
 - the ceiling: raw tokens/s of the runtime on the same model (prompt + generation of one
   annotation-sized request, no pipeline), expressed as the rows/min it would allow.
@@ -125,7 +125,9 @@ def main() -> None:
 
     arms = {
         "llama-cpp, sequential (1 context)": BackendConfig(model=args.model, concurrency=1),
-        f"llama-cpp, parallel ({cores} contexts)": BackendConfig(model=args.model, concurrency=cores),
+        f"llama-cpp, parallel ({cores} contexts)": BackendConfig(
+            model=args.model, concurrency=cores
+        ),
     }
     results: dict[str, list[dict]] = {name: [] for name in arms}
     server_arms = [

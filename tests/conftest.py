@@ -41,7 +41,8 @@ def minilm():
 @pytest.fixture
 def syncse_cli(capsys):
     """Run the real `syncse` entry point in this process (imports are paid once per test
-    session, not once per case as with a subprocess); return (exit code, stderr)."""
+    session, not once per case as with a subprocess); return (exit code, stderr). What it
+    printed on stdout is then in `syncse_cli.stdout`."""
     import sys
 
     from syncse import cli
@@ -57,6 +58,8 @@ def syncse_cli(capsys):
             code = exc.code if isinstance(exc.code, int) else 1
         finally:
             sys.argv = old
-        return code, capsys.readouterr().err
+        captured = capsys.readouterr()
+        run.stdout = captured.out
+        return code, captured.err
 
     return run

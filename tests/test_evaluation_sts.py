@@ -103,9 +103,9 @@ def test_cli_unknown_task(senteval_dir):
     assert proc.returncode == 2 and "unknown task 'STS99'" in proc.stderr
 
 
-def test_cli_evaluate_writes_json_and_markdown_then_compare(senteval_dir, tmp_path):
+def test_cli_evaluate_writes_json_and_markdown_then_compare(senteval_dir, tmp_path, syncse_cli):
     out = tmp_path / "r.json"
-    proc = _cli(
+    code, err = syncse_cli(
         "evaluate",
         "minilm",
         "--tasks",
@@ -117,7 +117,7 @@ def test_cli_evaluate_writes_json_and_markdown_then_compare(senteval_dir, tmp_pa
         "--out",
         str(out),
     )
-    assert proc.returncode == 0, proc.stderr
+    assert code == 0, err
     data = json.loads(out.read_text())
     assert set(data["tasks"]) == {"STS16", "MRPC"}
     assert data["versions"]["torch"].startswith("2.13")
@@ -126,7 +126,7 @@ def test_cli_evaluate_writes_json_and_markdown_then_compare(senteval_dir, tmp_pa
     data["tasks"]["STS16"]["spearman"] += 1.5
     other = tmp_path / "other.json"
     other.write_text(json.dumps(data))
-    proc = _cli("compare", str(out), str(other))
-    assert proc.returncode == 0, proc.stderr
-    row = next(line for line in proc.stdout.splitlines() if line.startswith("| STS16"))
+    code, err = syncse_cli("compare", out, other)
+    assert code == 0, err
+    row = next(line for line in syncse_cli.stdout.splitlines() if line.startswith("| STS16"))
     assert "+1.50" in row

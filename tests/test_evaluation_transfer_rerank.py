@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from syncse.evaluation.encoding import CachedEncoder
 from syncse.evaluation.reranking import (
@@ -21,6 +22,7 @@ def test_mr_probe_beats_chance_by_far(minilm, senteval_dir):
     assert result["accuracy"] > 65  # a random encoder sits near 50
 
 
+@pytest.mark.slow  # ~20 s of probe fitting; MR's probe (fast suite) covers the same code
 def test_sst2_and_trec_use_given_splits(minilm, senteval_dir):
     encoder = CachedEncoder(minilm)
     sst = SST2(senteval_dir, limit=400).evaluate(encoder)

@@ -1,12 +1,9 @@
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from syncse.synthesis import BackendConfig, SynthesisConfig, synthesize_partial
+from syncse.synthesis import BackendConfig, SamplingConfig, SynthesisConfig, synthesize_partial
 from syncse.synthesis.filters import evaluation_sentences, normalise
 from syncse.synthesis.parsing import parse_list, parse_sentence
 from syncse.synthesis.pools import load_pools
@@ -105,6 +102,7 @@ def test_llama_cpp_backend_partial_cache_and_resume(tmp_path, senteval_dir):
         out=out,
         data_dir=senteval_dir,
         backend=BackendConfig(kind="llama-cpp", model="smollm2-135m"),
+        sampling=SamplingConfig(examples_per_call=2, max_tokens=40),
     )
     first = synthesize_partial(config, SENTENCES[:3])
     assert first["accepted"] + sum(first["rejected"].values()) == 3
@@ -113,7 +111,7 @@ def test_llama_cpp_backend_partial_cache_and_resume(tmp_path, senteval_dir):
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     for row in rows:
         assert row["sent0"] in SENTENCES and row["sent1"] and row["hard_neg"]
-        assert row["pos_template"].startswith("pos-") and len(row["pos_examples"]) == 5
+        assert row["pos_template"].startswith("pos-") and len(row["pos_examples"]) == 2
     # Resume: the done inputs cost nothing; only the new ones are asked.
     second = synthesize_partial(config, SENTENCES[:4])
     assert second["this_run"]["llm_calls"] >= 1 and second["this_run"]["cache_hits"] == 0
@@ -147,6 +145,7 @@ def test_openai_backend_against_real_local_server(llama_server, tmp_path):
             concurrency=2,
             price_per_million=(0.15, 0.6),
         ),
+        sampling=SamplingConfig(examples_per_call=2, max_tokens=40),
     )
     summary = synthesize_partial(config, SENTENCES[:4])
     assert summary["accepted"] + sum(summary["rejected"].values()) == 4
@@ -154,16 +153,6 @@ def test_openai_backend_against_real_local_server(llama_server, tmp_path):
     assert summary["this_run"]["prompt_tokens"] > 100  # usage counted from the server
     assert summary["this_run"]["estimated_cost_usd"] > 0
     assert summary["backend"] == "openai:smollm2"
-
-
-def _cli(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "syncse", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ, **(env or {})),
-    )
 
 
 @pytest.mark.parametrize(
@@ -205,7 +194,7 @@ def _cli(*args, env=None):
         (lambda p: p.mkdir(), [], "is a folder"),
     ],
 )
-def test_bad_synthesis_input_is_one_line_error(tmp_path, setup, args, expected):
+def test_bad_synthesis_input_is_one_line_error(tmp_path, syncse_cli, setup, args, expected):
     suffix = ".txt"
     if "--suffix" in args:
         suffix = args[args.index("--suffix") + 1]
@@ -216,13 +205,13 @@ def test_bad_synthesis_input_is_one_line_error(tmp_path, setup, args, expected):
         fake = tmp_path / "fake.gguf"
         fake.write_bytes(b"NOTGGUF" * 10)
         args = [str(fake) if a == "FAKE" else a for a in args]
-    proc = _cli(
-        "synthesize", "partial", "--input", str(data), "--out", str(tmp_path / "o.jsonl"), *args
+    code, err = syncse_cli(
+        "synthesize", "partial", "--input", data, "--out", tmp_path / "o.jsonl", *args
     )
-    assert proc.returncode == 2, proc.stderr[-2000:]
-    assert "Traceback" not in proc.stderr
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("error:") and expected in last, proc.stderr[-2000:]
+    assert code == 2, err[-2000:]
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error:") and expected in last, err[-2000:]
     assert not (tmp_path / "o.jsonl").exists()  # no output that could look like a result
 
 
@@ -230,7 +219,9 @@ def test_scratch_writes_sentences_then_annotates(tmp_path, senteval_dir):
     from syncse.synthesis import synthesize_scratch
 
     out = tmp_path / "s.jsonl"
-    config = SynthesisConfig(out=out, data_dir=senteval_dir)
+    config = SynthesisConfig(
+        out=out, data_dir=senteval_dir, sampling=SamplingConfig(examples_per_call=2, max_tokens=40)
+    )
     summary = synthesize_scratch(config, n=3, per_call=5, max_rounds=2)
     assert summary["generation_calls"] >= 1 and summary["generated_sentences"] >= 3
     rows = [json.loads(x) for x in out.read_text().splitlines()]
