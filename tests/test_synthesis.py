@@ -249,3 +249,24 @@ def test_flickr8k_captions_are_decontaminated_train_captions(senteval_dir):
         for c in caps
     }
     assert set(large) <= train
+
+
+def test_block_size_shares_prompts_within_a_block_and_changes_the_fingerprint(tmp_path):
+    """Inputs of one block get one template and exemplar set per kind (so llama.cpp reuses
+    the prompt prefix); the next block samples afresh; block 1 keeps the old fingerprint."""
+    sampling = SamplingConfig(examples_per_call=2, max_tokens=32)
+    config = SynthesisConfig(out=tmp_path / "b.jsonl", sampling=sampling, block_size=3)
+    summary = synthesize_partial(config, SENTENCES)
+    assert summary["accepted"] + sum(summary["rejected"].values()) == len(SENTENCES)
+    rows = [json.loads(x) for x in (tmp_path / "b.jsonl").read_text().splitlines()]
+    assert rows
+    for row in rows:
+        first_of_block = next(r for r in rows if r["input_index"] // 3 == row["input_index"] // 3)
+        if row["pos_attempts"] == first_of_block["pos_attempts"] == 1:
+            assert row["pos_template"] == first_of_block["pos_template"]
+            assert row["pos_examples"] == first_of_block["pos_examples"]
+    blocks = {r["input_index"] // 3: tuple(r["pos_examples"]) for r in rows}
+    if len(blocks) > 1:  # the next block samples afresh
+        assert len(set(blocks.values())) > 1
+    per_call = SynthesisConfig(out=tmp_path / "c.jsonl", sampling=sampling)
+    assert config.fingerprint("p") != per_call.fingerprint("p")

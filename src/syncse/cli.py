@@ -241,6 +241,13 @@ _EXAMPLES = Annotated[int, typer.Option(help="Exemplars per call (k).")]
 _TEMPERATURE = Annotated[
     float, typer.Option(help="Sampling temperature of the positive and negative calls.")
 ]
+_BLOCK_SIZE = Annotated[
+    int,
+    typer.Option(
+        help="Consecutive inputs sharing one sampled prompt and exemplar set, so the LLM "
+        "runtime reuses the cached prompt prefix (1 = fresh sampling per call, as the paper)."
+    ),
+]
 _RESTART = Annotated[
     bool,
     typer.Option(help="--out was written with other settings or inputs: start a fresh file."),
@@ -285,6 +292,8 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
                 f"--price {o.price}: expected INPUT,OUTPUT USD per 1M tokens"
             ) from exc
         price_pair = (a, b)
+    if o.block_size < 1:
+        raise SyncseError(f"--block-size {o.block_size}: must be at least 1")
     if o.restart and o.append:
         raise SyncseError("--restart and --append: choose one")
     if o.backend == "openai" and o.base_url and not o.model:
@@ -315,6 +324,7 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
         data_dir=data_dir,
         limit=limit,
         if_changed="restart" if o.restart else "append" if o.append else "error",
+        block_size=o.block_size,
     )
 
 
@@ -351,6 +361,7 @@ def synthesize_partial_cmd(
     api_key_env: _KEY_ENV = None,
     concurrency: _CONCURRENCY = None,
     examples: _EXAMPLES = 5,
+    block_size: _BLOCK_SIZE = 1,
     temperature: _TEMPERATURE = 1.0,
     seed: _SEED = 42,
     pools: _POOLS = None,
@@ -392,6 +403,7 @@ def synthesize_scratch_cmd(
     api_key_env: _KEY_ENV = None,
     concurrency: _CONCURRENCY = None,
     examples: _EXAMPLES = 5,
+    block_size: _BLOCK_SIZE = 1,
     temperature: _TEMPERATURE = 1.0,
     seed: _SEED = 42,
     pools: _POOLS = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import random
 import time
@@ -139,8 +140,11 @@ class Annotator:
     async def write_one(self, item: Item, kind: str) -> tuple[str | None, dict[str, Any]]:
         s = self.config.sampling
         meta: dict[str, Any] = {}
+        block = self.config.block_size
+        # Block size 1 keeps the historical per-input seed (same data as before blocks).
+        scope = item.key if block == 1 else f"block{item.index // block}"
         for attempt in range(self.config.max_attempts):
-            rng = random.Random(f"{self.config.seed}:{item.key}:{kind}:{attempt}")
+            rng = random.Random(f"{self.config.seed}:{scope}:{kind}:{attempt}")
             template, examples = self.pools.sample(kind, s.examples_per_call, rng)
             request = ChatRequest(
                 messages=build_messages(template, examples, kind, item.sentence),
@@ -170,17 +174,46 @@ class Annotator:
             self.usage.answers[f"{kind}:{meta['last_problem']}"] += 1
         return None, meta
 
-    async def annotate(self, item: Item) -> None:
-        try:
-            positive, pos_meta = await self.write_one(item, "positive")
-            negative, neg_meta = (
-                (None, {}) if positive is None else await self.write_one(item, "negative")
-            )
-        except BackendError as exc:
-            self.usage.backend_errors += 1
-            reason = "backend_error" if exc.retryable else "backend_refused_input"
-            self._reject(item, reason, retryable=exc.retryable, detail=str(exc))
-            return
+    async def annotate_block(self, items: list[Item]) -> None:
+        """All positives of a block, then all its negatives.
+
+        Inputs of one block share one sampled template and exemplar set per kind
+        (`block_size`), so consecutive calls of one kind differ only in their last sentence:
+        llama.cpp's context (and a server's prefix cache) keeps the shared prompt prefix and
+        evaluates only the new tokens. With `block_size` 1 this is the paper's per-call
+        sampling, one input at a time.
+        """
+        written: dict[str, dict[str, tuple[str | None, dict[str, Any]]]] = {}
+        failed: dict[str, BackendError] = {}
+        for kind in ("positive", "negative"):
+            for item in items:
+                if item.key in failed or (
+                    kind == "negative" and written[item.key]["positive"][0] is None
+                ):
+                    continue
+                try:
+                    written.setdefault(item.key, {})[kind] = await self.write_one(item, kind)
+                except BackendError as exc:
+                    failed[item.key] = exc
+        for item in items:
+            if item.key in failed:
+                exc = failed[item.key]
+                self.usage.backend_errors += 1
+                reason = "backend_error" if exc.retryable else "backend_refused_input"
+                self._reject(item, reason, retryable=exc.retryable, detail=str(exc))
+            else:
+                answers = written[item.key]
+                self._finish(item, *answers["positive"], *answers.get("negative", (None, {})))
+
+    def _finish(
+        self,
+        item: Item,
+        positive: str | None,
+        pos_meta: dict[str, Any],
+        negative: str | None,
+        neg_meta: dict[str, Any],
+    ) -> None:
+        """Filter one input's answers and store the row, or reject it with its reason."""
         if positive is None or negative is None:
             problem = (pos_meta if positive is None else neg_meta).get(
                 "last_problem", "unparseable"
@@ -273,28 +306,35 @@ class Annotator:
         return todo
 
     async def run(self, items: list[Item], description: str = "annotating") -> None:
-        queue: asyncio.Queue[Item] = asyncio.Queue()
-        for item in items:
-            queue.put_nowait(item)
+        queue: asyncio.Queue[list[Item]] = asyncio.Queue()
+        block = self.config.block_size
+        for _, members in itertools.groupby(items, key=lambda i: i.index // block):
+            queue.put_nowait(list(members))
 
         async def worker() -> None:
             while not queue.empty():
-                await self.annotate(queue.get_nowait())
+                await self.annotate_block(queue.get_nowait())
 
         self.progress = tqdm(total=len(items), desc=description, unit="row", smoothing=0.1)
-        workers = [asyncio.create_task(worker()) for _ in range(self.backend.concurrency)]
         try:
-            await asyncio.gather(*workers)
-        except BaseException:
-            # A fatal error (bad model name, rejected key) in one worker stops them all before
-            # the store is closed: nothing may be written after the run has failed.
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-            raise
+            await gather_or_cancel([worker() for _ in range(self.backend.concurrency)])
         finally:
             self.progress.close()
             self.store.flush()
+
+
+async def gather_or_cancel(coroutines: list) -> list:
+    """`asyncio.gather`, except that when one fails (a bad model name, a rejected key) the
+    others are cancelled and awaited before the error goes up: nothing may be written to the
+    store or the cache after the run has failed and closed them."""
+    tasks = [asyncio.create_task(c) for c in coroutines]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def write_summary(

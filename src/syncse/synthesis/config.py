@@ -74,6 +74,15 @@ class SynthesisConfig:
     data_dir: Path | None = None  # SentEval folder, for decontamination
     limit: int | None = None
     flush_every: int = 16  # rows between fsyncs
+    #: Consecutive inputs that share one sampled template and exemplar set per kind, asked
+    #: one after another so the runtime reuses the cached prompt prefix (1 = the paper's
+    #: sampling afresh for every call). Part of the fingerprint: it changes the prompts.
+    block_size: int = 1
+
+    def __post_init__(self) -> None:
+        if self.block_size < 1:
+            raise ValueError(f"block_size {self.block_size}: must be at least 1")
+
     #: An existing output written with other settings or inputs: refuse ("error"), start a
     #: fresh file ("restart"), or add to it ("append"). Never mixed silently.
     if_changed: Literal["error", "restart", "append"] = "error"
@@ -90,4 +99,6 @@ class SynthesisConfig:
             "pools": pools_digest,
             "filters": [self.filters.min_words, self.filters.max_words],
         }
+        if self.block_size != 1:  # left out at 1, so fingerprints from before blocks hold
+            material["block_size"] = self.block_size
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:16]

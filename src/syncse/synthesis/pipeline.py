@@ -14,8 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from syncse.files import exclusive
-from syncse.synthesis.annotate import Annotator, input_key, write_summary
+from syncse.synthesis.annotate import Annotator, gather_or_cancel, input_key, write_summary
 from syncse.synthesis.backends import ChatRequest, create_backend
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import evaluation_sentences, read_exclude_file
@@ -196,6 +198,36 @@ async def _generate(
     return [(s, meta) for s in parse_list(completion.text)[:per_call]]
 
 
+async def _generate_all(
+    session: _Session,
+    calls: range,
+    genres: list[str],
+    topics: list[str],
+    per_call: int,
+    domain: str | None,
+    temperature: float,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The sentence-writing calls, as many in flight as annotation allows and with a progress
+    bar (thousands of calls can come before the first row). Results keep call order, so keys
+    and resumes do not depend on which call finished first."""
+    limit = asyncio.Semaphore(session.backend.concurrency)
+    progress = tqdm(total=len(calls), desc="writing sentences", unit="call")
+
+    async def one(call: int) -> list[tuple[str, dict[str, Any]]]:
+        async with limit:
+            sentences = await _generate(
+                session, call, genres, topics, per_call, domain, temperature
+            )
+        progress.update(1)
+        return sentences
+
+    try:
+        batches = await gather_or_cancel([one(call) for call in calls])
+    finally:
+        progress.close()
+    return [sentence for batch in batches for sentence in batch]
+
+
 async def _scratch(
     config: SynthesisConfig,
     n: int,
@@ -227,11 +259,9 @@ async def _scratch(
             # Small models write fewer sentences per call than asked: plan with the yield seen.
             per_call_seen = len(generated) / calls if calls else per_call
             needed = math.ceil((n - accepted) * 1.3 / max(per_call_seen, 1.0))
-            batch = []
-            for call in range(calls, calls + needed):
-                batch += await _generate(
-                    session, call, genres, topics, per_call, domain, temperature
-                )
+            batch = await _generate_all(
+                session, range(calls, calls + needed), genres, topics, per_call, domain, temperature
+            )
             calls += needed
             start = len(generated)
             generated += batch
