@@ -45,4 +45,5 @@ bench: install
 	$(BIN)/python bench/bench_sts_encoding.py
 	$(BIN)/python bench/bench_training.py
 	$(BIN)/python bench/bench_synthesis.py
+	$(BIN)/python bench/bench_block_size.py
 	$(BIN)/python bench/bench_backbones.py

@@ -121,6 +121,9 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
     if args.llm_threads:
         backend["n_threads"] = args.llm_threads
     sampling = {"examples_per_call": 3, "max_tokens": 48}
+    # The published datasets were written with per-call sampling (block size 1, the paper's);
+    # kept so that their cards' commands reproduce them.
+    block = {"block_size": 1}
     if arm == "unsup":
         rows = [{"sent0": s} for s in inputs.read_text().splitlines()]
         path = out / "captions.jsonl"
@@ -147,14 +150,14 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
             "limit": args.rows,  # the first --rows captions, so a larger file extends a run
             "backend": backend | {"model": arm.removeprefix("partial-")},
             "sampling": sampling,
-        }
+        } | block
     elif arm.startswith("scratch-"):
         config["synthesis"] = {
             "mode": "scratch",
             "n": args.rows,
             "backend": backend | {"model": arm.removeprefix("scratch-")},
             "sampling": sampling,
-        }
+        } | block
     else:
         raise SystemExit(f"unknown arm {arm}")
     return config

@@ -77,7 +77,9 @@ class SynthesisConfig:
     #: Consecutive inputs that share one sampled template and exemplar set per kind, asked
     #: one after another so the runtime reuses the cached prompt prefix (1 = the paper's
     #: sampling afresh for every call). Part of the fingerprint: it changes the prompts.
-    block_size: int = 1
+    #: 32: 2.5x (SmolLM2) and 3.2x (Qwen2.5-0.5B) the rows/min of 1 on 2 cores, with quality
+    #: figures within noise (bench/bench_block_size.py, docs/benchmarks.md).
+    block_size: int = 32
 
     def __post_init__(self) -> None:
         if self.block_size < 1:
