@@ -17,25 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from syncse import cli
-
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
 GOOD_ROW = '{"sent0": "A dog runs.", "sent1": "A dog is running.", "hard_neg": "A cat sleeps."}\n'
-
-
-def _main(argv: list[str], capsys) -> tuple[int, str]:
-    """Run the real entry point in-process; return (exit code, stderr)."""
-    old = sys.argv
-    sys.argv = ["syncse", *argv]
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    return code, capsys.readouterr().err
 
 
 def _files(tmp: Path) -> dict[str, Path]:
@@ -110,7 +94,7 @@ CASES = [
 
 @pytest.mark.parametrize(("command", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_gets_one_line_error_and_no_output(
-    tmp_path, capsys, senteval_dir, command, expected
+    tmp_path, syncse_cli, senteval_dir, command, expected
 ):
     paths = _files(tmp_path)
     out = tmp_path / "out"
@@ -118,7 +102,7 @@ def test_bad_input_gets_one_line_error_and_no_output(
         command = command.replace("{" + name + "}", str(path))
     command = command.replace("{data}", str(senteval_dir))
     argv = command.replace("{tmp}", str(tmp_path)).replace("{out}", str(out)).split()
-    code, err = _main(argv, capsys)
+    code, err = syncse_cli(*argv)
     assert code != 0
     assert "Traceback" not in err
     lines = [line for line in err.strip().splitlines() if line.startswith("error:")]

@@ -162,23 +162,8 @@ def _remote(out: Path, url: str, **backend) -> SynthesisConfig:
     )
 
 
-def _main(argv: list[str], capsys) -> tuple[int, str]:
-    from syncse import cli
-
-    old = sys.argv
-    sys.argv = ["syncse", *argv]
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    return code, capsys.readouterr().err
-
-
 @pytest.mark.parametrize("status", [404, 400, 403])
-def test_status_no_retry_can_fix_stops_at_the_first_call(server, tmp_path, capsys, status):
+def test_status_no_retry_can_fix_stops_at_the_first_call(server, tmp_path, syncse_cli, status):
     from fault_proxy import FaultProxy
 
     inputs = tmp_path / "in.txt"
@@ -188,7 +173,7 @@ def test_status_no_retry_can_fix_stops_at_the_first_call(server, tmp_path, capsy
         argv = ["synthesize", "partial", "--input", str(inputs), "--out", str(out)]
         argv += ["--backend", "openai", "--base-url", proxy.url, "--model", "nope"]
         argv += ["--concurrency", "2", "--no-decontaminate"]
-        code, err = _main(argv, capsys)
+        code, err = syncse_cli(*argv)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert code == 2 and len(errors) == 1, err[-2000:]
     assert str(status) in errors[0] and "nope" in errors[0]
@@ -328,7 +313,7 @@ def test_torn_records_from_an_older_crash_are_recomputed_not_trusted(tmp_path):
     assert StageLog(path).done("train", "abc")
 
 
-def test_two_runs_on_one_output_folder_refuse(tmp_path, capsys, monkeypatch):
+def test_two_runs_on_one_output_folder_refuse(tmp_path, syncse_cli, monkeypatch):
     from syncse.files import exclusive
 
     monkeypatch.chdir(tmp_path)
@@ -337,7 +322,7 @@ def test_two_runs_on_one_output_folder_refuse(tmp_path, capsys, monkeypatch):
     )
     (tmp_path / "run.yaml").write_text("out: busy\ntriplets: t.jsonl\nevaluation: null\n")
     with exclusive(tmp_path / "busy", "syncse run"):
-        code, err = _main(["run", str(tmp_path / "run.yaml")], capsys)
+        code, err = syncse_cli("run", tmp_path / "run.yaml")
     assert code == 2 and "another syncse run is using it" in err.strip().splitlines()[-1]
     assert not (tmp_path / "busy" / "stages.json").exists()
 
