@@ -151,7 +151,7 @@ def test_cli_run_scratch_end_to_end(tmp_path, senteval_dir):
         tmp_path,
         f"out: {tmp_path / 'run'}\ndata_dir: {senteval_dir}\n"
         "synthesis:\n  mode: scratch\n  n: 6\n  per_call: 6\n"
-        "  backend:\n    model: smollm2-135m\n    parallel: 2\n"
+        "  backend:\n    model: smollm2-135m\n    concurrency: 2\n"
         "  sampling:\n    examples_per_call: 2\n    max_tokens: 40\n"
         "training:\n  max_steps: 2\n  batch_size: 4\n"
         "evaluation:\n  tasks: [STSBenchmark, SICKRelatedness]\n  limit: 100\n",
