@@ -54,6 +54,11 @@ def rerank_metrics(encoder: CachedEncoder, samples: list[RerankSample]) -> dict[
     }
 
 
+def hub_offline() -> bool:
+    """The Hugging Face hub is switched off for this process (either of its variables)."""
+    return os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1"
+
+
 def load_rerank_samples(source: str | Path) -> list[RerankSample]:
     """Load MTEB-format samples from a .jsonl/.json/.parquet file or, online, a hub dataset."""
     path = Path(source)
@@ -66,7 +71,7 @@ def load_rerank_samples(source: str | Path) -> list[RerankSample]:
         kind = "parquet" if path.suffix == ".parquet" else "json"
         samples = list(datasets.load_dataset(kind, data_files=str(path), split="train"))
     else:
-        if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
+        if hub_offline():
             raise SyncseError(f"{source}: not a local .jsonl/.parquet file and the hub is offline")
         import datasets
 
@@ -101,10 +106,7 @@ class HubRerankTask(Task):
 
     def check_files(self) -> None:
         """Offline and not in the data folder: fail before any other task spends its time."""
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or (
-            os.environ.get("HF_DATASETS_OFFLINE") == "1"
-        )
-        if offline and not self._local().exists():
+        if hub_offline() and not self._local().exists():
             raise DataError(
                 self._local(),
                 f"missing file for task {self.name}, and the hub ({self.hub_name}) is offline; "
@@ -136,6 +138,7 @@ class FileRerankTask(Task):
         super().__init__(path.parent, limit)
         self.path = path
         self.name = path.stem  # type: ignore[misc]
+        self._samples: list[RerankSample] | None = None  # read once, by check_files
 
     def required_files(self) -> list[Path]:
         return [self.path]
@@ -146,7 +149,7 @@ class FileRerankTask(Task):
         self._samples = load_rerank_samples(self.path)
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
-        samples = getattr(self, "_samples", None) or load_rerank_samples(self.path)
+        samples = self._samples if self._samples is not None else load_rerank_samples(self.path)
         return rerank_metrics(encoder, samples[: self.limit])
 
 
