@@ -152,6 +152,13 @@ def train(
     mlm_weight: Annotated[
         float, typer.Option(help="Auxiliary masked-LM loss weight (SynCSE: 0.1; BERT-like only).")
     ] = 0.0,
+    guide_model: Annotated[
+        str | None,
+        typer.Option(
+            help="GISTEmbed: an encoder that masks in-batch negatives it scores above the "
+            "positive (likely false negatives)."
+        ),
+    ] = None,
     temperature: Annotated[float, typer.Option()] = 0.05,
     seed: Annotated[int, typer.Option()] = 42,
     eval_steps: Annotated[
@@ -190,6 +197,7 @@ def train(
         dropout=dropout,
         mlp_head=mlp_head,
         mlm_weight=mlm_weight,
+        guide_model=guide_model,
         temperature=temperature,
         seed=seed,
         eval_steps=eval_steps,  # type: ignore[arg-type]
@@ -264,6 +272,21 @@ _DATA_DIR = Annotated[
 ]
 _EXCLUDE = Annotated[list[Path] | None, typer.Option(help="More sentences to keep out.")]
 _NO_DECONTAMINATE = Annotated[bool, typer.Option("--no-decontaminate")]
+_JUDGE = Annotated[
+    bool,
+    typer.Option(
+        help="The LLM judges each finished row (one more call): kept only if the positive "
+        "is entailed and the negative contradicts."
+    ),
+]
+_AGREEMENT = Annotated[
+    str | None,
+    typer.Option(
+        help="Keep only rows where this encoder puts the positive closer to the anchor than "
+        "the negative (and not a near copy). A human-trained encoder makes the data no longer "
+        "'from scratch'; reports say so."
+    ),
+]
 _PRICE = Annotated[
     str | None, typer.Option(help="USD per 1M tokens 'IN,OUT' for the cost estimate.")
 ]
@@ -317,7 +340,11 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
         ),
         sampling=SamplingConfig(temperature=o.temperature, examples_per_call=o.examples),
         filters=FilterConfig(
-            exclude_files=list(o.exclude or []), decontaminate=not o.no_decontaminate
+            exclude_files=list(o.exclude or []),
+            decontaminate=not o.no_decontaminate,
+            judge=o.judge,
+            agreement_encoder=o.agreement_encoder,
+            max_anchor_words=getattr(o, "max_anchor_words", FilterConfig.max_anchor_words),
         ),
         pools=o.pools,
         seed=o.seed,
@@ -368,6 +395,8 @@ def synthesize_partial_cmd(
     data_dir: _DATA_DIR = None,
     exclude: _EXCLUDE = None,
     no_decontaminate: _NO_DECONTAMINATE = False,
+    judge: _JUDGE = False,
+    agreement_encoder: _AGREEMENT = None,
     price: _PRICE = None,
     timeout: _TIMEOUT = 60.0,
     max_retries: _MAX_RETRIES = 6,
@@ -397,6 +426,9 @@ def synthesize_scratch_cmd(
     generation_temperature: Annotated[
         float, typer.Option(help="Sampling temperature of the sentence-writing calls.")
     ] = 1.3,
+    max_anchor_words: Annotated[
+        int, typer.Option(help="Written sentences longer than this are not annotated.")
+    ] = 32,
     backend: _BACKEND = "llama-cpp",
     model: _MODEL = None,
     base_url: _BASE_URL = None,
@@ -410,6 +442,8 @@ def synthesize_scratch_cmd(
     data_dir: _DATA_DIR = None,
     exclude: _EXCLUDE = None,
     no_decontaminate: _NO_DECONTAMINATE = False,
+    judge: _JUDGE = False,
+    agreement_encoder: _AGREEMENT = None,
     price: _PRICE = None,
     timeout: _TIMEOUT = 60.0,
     max_retries: _MAX_RETRIES = 6,
@@ -427,6 +461,54 @@ def synthesize_scratch_cmd(
         config, n, genres, topics, domain, per_call, temperature=generation_temperature
     )
     _report(summary, format, out)
+
+
+@app.command("filter")
+def filter_cmd(
+    data: Annotated[Path, typer.Argument(help="Triplets (.jsonl, columns sent0/sent1/hard_neg).")],
+    out: Annotated[Path, typer.Option(help="Kept rows (JSONL); rejected and summary beside it.")],
+    judge: _JUDGE = False,
+    agreement_encoder: _AGREEMENT = None,
+    max_positive_similarity: Annotated[
+        float, typer.Option(help="Agreement: a positive this similar to its anchor is a copy.")
+    ] = 0.98,
+    backend: _BACKEND = "llama-cpp",
+    model: _MODEL = None,
+    base_url: _BASE_URL = None,
+    api_key_env: _KEY_ENV = None,
+    timeout: _TIMEOUT = 60.0,
+    max_retries: _MAX_RETRIES = 6,
+    seed: _SEED = 42,
+    pools: _POOLS = None,
+) -> None:
+    """Check an existing triplets file with the LLM judge and/or an encoder's agreement."""
+    from syncse.synthesis.config import BackendConfig, FilterConfig
+    from syncse.synthesis.refilter import filter_triplets
+
+    if backend not in ("openai", "llama-cpp"):
+        raise SyncseError(f"--backend {backend}: use openai or llama-cpp")
+    if backend == "openai" and base_url and not model:
+        raise SyncseError(f"--model: name the model {base_url} serves")
+    filters = FilterConfig(
+        judge=judge,
+        agreement_encoder=agreement_encoder,
+        agreement_max_positive_similarity=max_positive_similarity,
+    )
+    backend_config = BackendConfig(
+        kind=backend,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+    summary = filter_triplets(data, out, filters, backend_config, seed=seed, pools=pools)
+    for note in summary["warnings"]:
+        _echo(f"warning: {note}")
+    _echo(
+        f"kept {summary['kept']} of {summary['rows']} rows in {out}; "
+        f"rejected: {summary['rejected'] or 'none'}; summary in {out}.summary.json"
+    )
 
 
 @app.command()

@@ -217,6 +217,13 @@ def write_report(run_dir: Path) -> Path:
             + ".",
             "",
         ]
+        if cfg.get("guide_model"):
+            lines += [
+                f"**Warning:** a guide encoder (`{cfg['guide_model']}`) masked in-batch false "
+                "negatives (GISTEmbed); if it is human-trained, this model did not learn from "
+                "LLM-written data alone.",
+                "",
+            ]
         if plot_training(training.get("log_history", []), plots / "training.png"):
             lines += ["![training curve](plots/training.png)", ""]
 

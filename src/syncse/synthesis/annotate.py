@@ -24,8 +24,9 @@ from tqdm import tqdm
 
 from syncse.files import write_json_atomic
 from syncse.synthesis.backends import Backend, BackendError, ChatRequest, Completion
+from syncse.synthesis.checks import RowCheck, run_checks
 from syncse.synthesis.config import SynthesisConfig
-from syncse.synthesis.filters import NearDuplicateIndex, RowFilter, normalise
+from syncse.synthesis.filters import NearDuplicateIndex, RowFilter, is_about_itself, normalise
 from syncse.synthesis.parsing import is_refusal, parse_sentence
 from syncse.synthesis.pools import Example, Pools, Template
 from syncse.synthesis.store import ResponseCache, ResultStore
@@ -59,6 +60,38 @@ class Usage:
         if price is None:
             return None
         return (self.prompt_tokens * price[0] + self.completion_tokens * price[1]) / 1e6
+
+
+class CachedCaller:
+    """LLM calls through the response cache, with usage counted: a request asked before (same
+    messages, sampling and seed, same model) is answered from the cache for free."""
+
+    def __init__(self, backend: Backend, cache: ResponseCache) -> None:
+        self.backend, self.cache = backend, cache
+        self.usage = Usage()
+
+    async def ask(self, request: ChatRequest) -> tuple[Completion, str]:
+        key = request.cache_key(self.backend.cache_id)
+        hit = await asyncio.to_thread(self.cache.get, key)
+        if hit is not None:
+            self.usage.cache_hits += 1
+            return Completion(hit[0], hit[1], hit[2], cached=True), key
+        completion = await self.backend.complete(request)
+        self.usage.calls += 1
+        self.usage.prompt_tokens += completion.prompt_tokens
+        self.usage.completion_tokens += completion.completion_tokens
+        if not completion.text.strip():
+            # A glitching server's empty answer is not the model's answer for good: the next
+            # run asks again.
+            return completion, key
+        await asyncio.to_thread(
+            self.cache.put,
+            key,
+            completion.text,
+            completion.prompt_tokens,
+            completion.completion_tokens,
+        )
+        return completion, key
 
 
 @dataclass
@@ -102,40 +135,21 @@ class Annotator:
         store: ResultStore,
         banned: set[str],
         fingerprint: str,
+        checks: list[RowCheck] | None = None,
     ) -> None:
         self.config, self.backend, self.pools = config, backend, pools
         self.cache, self.store, self.banned = cache, store, banned
         self.fingerprint = fingerprint
-        self.usage = Usage()
+        #: Checks on finished rows (encoder agreement, the LLM judge), cheapest first.
+        self.checks = checks or []
+        self.caller = CachedCaller(backend, cache)
+        self.usage = self.caller.usage
+        self.ask = self.caller.ask
         self.counts: Counter[str] = Counter()
         self.row_filter = RowFilter(config.filters.min_words, config.filters.max_words, banned)
         for row in store.accepted_rows:  # resumed: earlier rows count for duplicate checks
             self.row_filter.check(row["sent0"], row["sent1"], row["hard_neg"])
         self.progress: tqdm | None = None
-
-    # -- LLM calls, through the cache -------------------------------------------------
-    async def ask(self, request: ChatRequest) -> tuple[Completion, str]:
-        key = request.cache_key(self.backend.cache_id)
-        hit = await asyncio.to_thread(self.cache.get, key)
-        if hit is not None:
-            self.usage.cache_hits += 1
-            return Completion(hit[0], hit[1], hit[2], cached=True), key
-        completion = await self.backend.complete(request)
-        self.usage.calls += 1
-        self.usage.prompt_tokens += completion.prompt_tokens
-        self.usage.completion_tokens += completion.completion_tokens
-        if not completion.text.strip():
-            # A glitching server's empty answer is not the model's answer for good: the next
-            # run asks again.
-            return completion, key
-        await asyncio.to_thread(
-            self.cache.put,
-            key,
-            completion.text,
-            completion.prompt_tokens,
-            completion.completion_tokens,
-        )
-        return completion, key
 
     async def write_one(self, item: Item, kind: str) -> tuple[str | None, dict[str, Any]]:
         s = self.config.sampling
@@ -195,17 +209,24 @@ class Annotator:
                     written.setdefault(item.key, {})[kind] = await self.write_one(item, kind)
                 except BackendError as exc:
                     failed[item.key] = exc
+        # The rows' checks come last and in a row, so judge calls (one fixed prompt prefix)
+        # follow each other too.
         for item in items:
             if item.key in failed:
-                exc = failed[item.key]
-                self.usage.backend_errors += 1
-                reason = "backend_error" if exc.retryable else "backend_refused_input"
-                self._reject(item, reason, retryable=exc.retryable, detail=str(exc))
-            else:
-                answers = written[item.key]
-                self._finish(item, *answers["positive"], *answers.get("negative", (None, {})))
+                self._backend_failed(item, failed[item.key])
+                continue
+            answers = written[item.key]
+            try:
+                await self._finish(item, *answers["positive"], *answers.get("negative", (None, {})))
+            except BackendError as exc:
+                self._backend_failed(item, exc)
 
-    def _finish(
+    def _backend_failed(self, item: Item, exc: BackendError) -> None:
+        self.usage.backend_errors += 1
+        reason = "backend_error" if exc.retryable else "backend_refused_input"
+        self._reject(item, reason, retryable=exc.retryable, detail=str(exc))
+
+    async def _finish(
         self,
         item: Item,
         positive: str | None,
@@ -213,7 +234,8 @@ class Annotator:
         negative: str | None,
         neg_meta: dict[str, Any],
     ) -> None:
-        """Filter one input's answers and store the row, or reject it with its reason."""
+        """Filter and check one input's answers and store the row, or reject it with its
+        reason (and what the checks found)."""
         if positive is None or negative is None:
             problem = (pos_meta if positive is None else neg_meta).get(
                 "last_problem", "unparseable"
@@ -227,24 +249,32 @@ class Annotator:
         if reason is not None:
             self._reject(item, reason, sent1=positive, hard_neg=negative)
             return
-        row = {
-            "sent0": item.sentence,
-            "sent1": positive,
-            "hard_neg": negative,
-            "key": item.key,
-            "input_index": item.index,
-            "pos_template": pos_meta["template"],
-            "neg_template": neg_meta["template"],
-            "pos_examples": pos_meta["examples"],
-            "neg_examples": neg_meta["examples"],
-            "pos_attempts": pos_meta["attempts"],
-            "neg_attempts": neg_meta["attempts"],
-            "pos_response": pos_meta["response"],
-            "neg_response": neg_meta["response"],
-            "backend": self.backend.backend_id,
-            "seed": self.config.seed,
-            "config": self.fingerprint,
-        } | item.meta
+        reason, found = await run_checks(self.checks, item.sentence, positive, negative)
+        if reason is not None:
+            self._reject(item, reason, sent1=positive, hard_neg=negative, **found)
+            return
+        row = (
+            {
+                "sent0": item.sentence,
+                "sent1": positive,
+                "hard_neg": negative,
+                "key": item.key,
+                "input_index": item.index,
+                "pos_template": pos_meta["template"],
+                "neg_template": neg_meta["template"],
+                "pos_examples": pos_meta["examples"],
+                "neg_examples": neg_meta["examples"],
+                "pos_attempts": pos_meta["attempts"],
+                "neg_attempts": neg_meta["attempts"],
+                "pos_response": pos_meta["response"],
+                "neg_response": neg_meta["response"],
+                "backend": self.backend.backend_id,
+                "seed": self.config.seed,
+                "config": self.fingerprint,
+            }
+            | found
+            | item.meta
+        )
         self.store.add(row)
         self.counts["accepted"] += 1
         self._tick()
@@ -278,10 +308,17 @@ class Annotator:
 
     # -- input selection and the worker pool -----------------------------------------
     def select(
-        self, sentences: list[tuple[str, dict[str, Any]]], start_index: int = 0
+        self,
+        sentences: list[tuple[str, dict[str, Any]]],
+        start_index: int = 0,
+        max_words: int | None = None,
+        written: bool = False,
     ) -> list[Item]:
         """Key every input; drop duplicates and evaluation sentences *before* any call.
-        Deterministic over the whole list, so a resumed run makes the same decisions."""
+        Deterministic over the whole list, so a resumed run makes the same decisions.
+
+        `max_words`: longer inputs are rejected (`input_too_long`); `written`: the inputs
+        are the LLM's own (scratch), and those that talk about themselves are rejected."""
         near = NearDuplicateIndex(self.config.filters.near_duplicate_threshold)
         seen: set[str] = set()
         todo = []
@@ -297,6 +334,10 @@ class Annotator:
                 continue
             if len(norm.split()) < self.config.filters.min_words:
                 self._reject(item, "input_too_short")
+            elif max_words is not None and len(norm.split()) > max_words:
+                self._reject(item, "input_too_long")
+            elif written and is_about_itself(sentence):
+                self._reject(item, "input_about_itself")
             elif norm in self.banned:
                 self._reject(item, "contaminated_input")
             elif near.seen_or_add(sentence):

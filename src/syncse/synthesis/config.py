@@ -56,10 +56,36 @@ class SamplingConfig:
 @dataclass
 class FilterConfig:
     min_words: int = 3
+    #: Positives and negatives longer than this are dropped.
     max_words: int = 48
     near_duplicate_threshold: float = 0.9  # Jaccard on word shingles (MinHash estimate)
     decontaminate: bool = True
     exclude_files: list[Path] = field(default_factory=list)
+    #: Scratch: the longest generated sentence annotated, in words (the paper drops sentences
+    #: over 32 words). Partial inputs are the user's own and are kept at any length.
+    max_anchor_words: int = 32
+    #: The LLM judges each finished row (one call): kept only if the positive is entailed and
+    #: the negative contradicts. Off by default: the local models measured here answer by the
+    #: position of the sentences, not their meaning (docs/experiments.md).
+    judge: bool = False
+    #: An encoder (alias, folder or hub id) whose agreement a row needs: the positive closer to
+    #: the anchor than the negative, and not a near copy of it. Opt-in, since a human-trained
+    #: encoder then shapes the data; reports say so.
+    agreement_encoder: str | None = None
+    agreement_max_positive_similarity: float = 0.98
+
+    def checks_id(self) -> str | None:
+        """What the row checks are, for the file's manifest (None: no checks). Checks change
+        which rows a file holds, not what the writer is asked, so they are not part of the
+        fingerprint (which would change every prompt's seed and lose the response cache)."""
+        parts = []
+        if self.agreement_encoder:
+            parts.append(
+                f"agreement:{self.agreement_encoder}:{self.agreement_max_positive_similarity}"
+            )
+        if self.judge:
+            parts.append("judge")
+        return "+".join(parts) or None
 
 
 @dataclass

@@ -21,6 +21,24 @@ def normalise(text: str) -> str:
     return " ".join(_WORDS.findall(text.lower()))
 
 
+_ABOUT_ITSELF = re.compile(
+    r"\b(?:this|these|the following|each|those|the above) "
+    r"(?:sentences?|texts?|examples?|paragraphs?|passages?|writing)\b"
+    r"|\bsentences? ?#?\d|\b(?:first|second|third|fourth|fifth|next|last) sentence\b"
+    r"|\bwriting styles?\b|\bgenres? of writing\b"
+    r"|\bhere (?:is|are) (?:\d+|a|an|some|the|my)\b",
+    re.IGNORECASE,
+)
+
+
+def is_about_itself(sentence: str) -> bool:
+    """A written sentence that talks about the sentences, the writing or the task instead of
+    the world ("These sentences can be a great example of how different writing styles
+    overlap"): useless as an anchor, common from small models writing from scratch. A pattern
+    list, not a model: cheap and predictable, and it errs toward keeping a sentence."""
+    return bool(_ABOUT_ITSELF.search(sentence))
+
+
 def evaluation_sentences(senteval_dir: Path) -> set[str]:
     """Normalised sentences of the STS12-16, STS-B and SICK *test* sets (all pairs, including
     those SentEval skips), so synthetic data never contains what a model is judged on."""

@@ -19,8 +19,10 @@ from tqdm import tqdm
 from syncse.files import exclusive
 from syncse.synthesis.annotate import Annotator, gather_or_cancel, input_key, write_summary
 from syncse.synthesis.backends import ChatRequest, create_backend
+from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, RowCheck
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import evaluation_sentences, read_exclude_file
+from syncse.synthesis.judge import LLMJudge
 from syncse.synthesis.parsing import parse_list
 from syncse.synthesis.pools import load_pools, read_word_list
 from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest
@@ -69,14 +71,19 @@ class _Session:
         self.config = config
         self.pools = load_pools(config.pools)
         self.fingerprint = config.fingerprint(self.pools.digest)
-        self.identity = {"config": self.fingerprint, "inputs": inputs_digest}
+        checks = config.filters.checks_id()
+        # Checks change which rows a file holds: another set of checks is another dataset.
+        identity = self.fingerprint if checks is None else f"{self.fingerprint}+{checks}"
+        self.identity = {"config": identity, "inputs": inputs_digest}
         # Partial: the keys of every given sentence, to find rows from an edited input file.
         self.input_keys = (
             None if sentences is None else {input_key(self.fingerprint, s) for s in sentences}
         )
-        self.banned, self.warning = _banned(config)
-        if self.warning:
-            print(f"warning: {self.warning}", file=sys.stderr)
+        self.banned, warning = _banned(config)
+        #: Warnings for the summary and every report, printed as they arise.
+        self.notes: list[str] = []
+        if warning:
+            self._warn(warning)
         self.backend = create_backend(config.backend, seed=config.seed)
         self.started = time.time()
         self._hold = contextlib.ExitStack()
@@ -100,18 +107,58 @@ class _Session:
         self.annotator = Annotator(
             config, self.backend, self.pools, self.cache, self.store, self.banned, self.fingerprint
         )
+        self.annotator.checks = self._checks()
         self.started = time.time()
+
+    def _checks(self) -> list[RowCheck]:
+        """The row checks the config asks for, cheapest first (an encoder pass before an LLM
+        call, which a row the encoder rejects does not pay for)."""
+        filters = self.config.filters
+        checks: list[RowCheck] = []
+        if filters.agreement_encoder:
+            agreement = EncoderAgreement(
+                filters.agreement_encoder, filters.agreement_max_positive_similarity
+            )
+            self._warn(agreement.note)
+            checks.append(agreement)
+        if filters.judge:
+            judge = LLMJudge(self.annotator.ask, self.pools.examples, self.config.seed)
+            checks.append(JudgeCheck(judge))
+        return checks
+
+    def _warn(self, note: str) -> None:
+        self.notes.append(note)
+        print(f"warning: {note}", file=sys.stderr)
+
+    def _check_summaries(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for check in self.annotator.checks:
+            if isinstance(check, JudgeCheck):
+                found["judge"] = check.position_bias()
+                if "warning" in found["judge"]:
+                    self._warn(found["judge"]["warning"])
+            elif isinstance(check, EncoderAgreement):
+                found["agreement"] = {
+                    "encoder": check.encoder_name,
+                    "max_positive_similarity": check.max_positive_similarity,
+                }
+        return found
 
     async def close(self, extra: dict[str, Any]) -> dict[str, Any]:
         try:
             self.store.close()
-            warnings = [self.warning] if self.warning else []
+            checks = self._check_summaries()
             summary = write_summary(
                 Path(str(self.config.out) + ".summary.json"),
                 self.annotator,
                 self.config,
                 self.started,
-                extra | {"decontamination_sentences": len(self.banned), "warnings": warnings},
+                extra
+                | {
+                    "decontamination_sentences": len(self.banned),
+                    "checks": checks,
+                    "warnings": self.notes,
+                },
             )
             self.cache.close()
             await self.backend.aclose()
@@ -159,16 +206,27 @@ async def _propose_topics(session: _Session, domain: str) -> list[str]:
     return list(dict.fromkeys(t.rstrip(".") for t in topics))[:20]
 
 
-async def _generate(
-    session: _Session,
+#: Added to the sentence-writing prompt: small models otherwise describe their own output
+#: ("These sentences can be a great example of how different writing styles ...").
+STAY_IN_THE_TEXT = (
+    "Write only the sentences themselves, as they would appear in that text: never mention "
+    "the sentences, the topics, the genre, the writing or this task."
+)
+
+
+def generation_request(
+    seed: int,
     call: int,
     genres: list[str],
     topics: list[str],
     per_call: int,
     domain: str | None,
     temperature: float,
-) -> list[tuple[str, dict[str, Any]]]:
-    rng = random.Random(f"{session.config.seed}:scratch:{call}")
+    rule: str = STAY_IN_THE_TEXT,
+) -> tuple[ChatRequest, dict[str, Any]]:
+    """Scratch's sentence-writing call number `call`: a (genre, topics, length, mode) drawn
+    from the call's own seed, so any call can be rebuilt (and answered from the cache) alone."""
+    rng = random.Random(f"{seed}:scratch:{call}")
     genre = rng.choice(genres)
     chosen = rng.sample(topics, min(3, len(topics)))
     length, mode = rng.choice(LENGTHS), rng.choice(MODES)
@@ -180,21 +238,31 @@ async def _generate(
         f"{per_call}, nothing else."
     )
     request = ChatRequest(
-        messages=(("system", "You are a versatile writer."), ("user", prompt)),
+        messages=(("system", "You are a versatile writer."), ("user", f"{prompt} {rule}".strip())),
         temperature=temperature,
         top_p=0.95,
         max_tokens=40 * per_call,
-        seed=session.config.seed + call,
+        seed=seed + call,
         presence_penalty=0.3,
         frequency_penalty=0.3,
     )
+    return request, {"genre": genre, "topics": chosen, "generation_call": call}
+
+
+async def _generate(
+    session: _Session,
+    call: int,
+    genres: list[str],
+    topics: list[str],
+    per_call: int,
+    domain: str | None,
+    temperature: float,
+) -> list[tuple[str, dict[str, Any]]]:
+    request, meta = generation_request(
+        session.config.seed, call, genres, topics, per_call, domain, temperature
+    )
     completion, response = await session.annotator.ask(request)
-    meta = {
-        "genre": genre,
-        "topics": chosen,
-        "generation_call": call,
-        "generation_response": response,
-    }
+    meta["generation_response"] = response
     return [(s, meta) for s in parse_list(completion.text)[:per_call]]
 
 
@@ -265,7 +333,11 @@ async def _scratch(
             calls += needed
             start = len(generated)
             generated += batch
-            items = session.annotator.select(generated)  # whole list: stable dedup decisions
+            # The whole list each round: stable dedup decisions. Written sentences follow the
+            # paper's length rule and must not talk about themselves.
+            items = session.annotator.select(
+                generated, max_words=config.filters.max_anchor_words, written=True
+            )
             items = [i for i in items if i.index >= start]
             await session.annotator.run(items[: max(n - accepted, 0)], description="annotating")
     finally:

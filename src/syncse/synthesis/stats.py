@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from syncse.jsonl import iter_jsonl
 from syncse.synthesis.filters import normalise
 from syncse.training.data import load_triplets
 
@@ -58,6 +59,19 @@ def triplet_stats(path: Path, encoder: Any = None) -> dict[str, Any]:
         "pos_templates": dict(Counter(r.get("pos_template") for r in raw if "pos_template" in r)),
         "neg_templates": dict(Counter(r.get("neg_template") for r in raw if "neg_template" in r)),
     }
+    judged = [r["judge"] for r in raw if isinstance(r.get("judge"), dict)]
+    if judged:
+        stats["judge_labels"] = {
+            kind: dict(Counter(str(j.get(kind)) for j in judged))
+            for kind in ("positive", "negative")
+        }
+    rejected_file = path.with_name(path.name + ".rejected.jsonl")
+    if rejected_file.is_file():
+        reasons: Counter[str] = Counter()
+        with rejected_file.open(encoding="utf-8") as handle:
+            for _, row in iter_jsonl(rejected_file, handle):
+                reasons[str(row.get("reason"))] += 1
+        stats["rejected_reasons"] = dict(sorted(reasons.items()))
     if encoder is not None:
         a = encoder.encode(data.anchors, normalize_embeddings=True, convert_to_numpy=True)
         p = encoder.encode(data.positives, normalize_embeddings=True, convert_to_numpy=True)
@@ -93,6 +107,18 @@ def stats_markdown(stats: dict[str, Any], path: Path) -> str:
         lines.append(f"| {key.replace('_', ' ')} | {stats[key]:.3f} |")
     for k, v in stats.get("similarity", {}).items():
         lines.append(f"| {k.replace('_', ' ')} | {v:.3f} |")
+    for kind, labels in stats.get("judge_labels", {}).items():
+        lines.append(
+            f"| LLM judge, {kind} | "
+            + ", ".join(f"{label}: {n}" for label, n in sorted(labels.items()))
+            + " |"
+        )
+    if stats.get("rejected_reasons"):
+        lines.append(
+            "| rejected (beside the file) | "
+            + ", ".join(f"{r}: {n}" for r, n in stats["rejected_reasons"].items())
+            + " |"
+        )
     for key in ("pos_templates", "neg_templates"):
         if stats[key]:
             lines.append(

@@ -44,6 +44,12 @@ class TrainingConfig:
     #: LM backbones only (BERT, RoBERTa). 0 = off.
     mlm_weight: float = 0.0
     temperature: float = 0.05
+    #: Guided false-negative masking (GISTEmbed): this encoder (alias, folder or hub id) judges
+    #: the in-batch candidates, and any it scores above the anchor's own positive is masked out
+    #: of the loss, since it is probably another true paraphrase. Usually human-trained, so
+    #: the report says one took part. None = plain in-batch negatives.
+    guide_model: str | None = None
+    temperature: float = 0.05
     seed: int = 42
     #: Evaluate on STS-B dev every N steps and keep the best checkpoint (needs `data_dir`).
     eval_steps: int | None = None

@@ -47,6 +47,23 @@ def build_loss(model, config: TrainingConfig) -> torch.nn.Module:
     # gather_across_devices: under DDP every rank scores against all ranks' batches, as
     # SimCSE's distributed training does; a no-op in a single process.
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if config.guide_model:
+        # sentence-transformers' GISTEmbed losses, at SimCSE's temperature (their default 0.01
+        # is GISTEmbed's own recipe).
+        from syncse.models import load_encoder
+
+        guide = load_encoder(config.guide_model, device=str(model.device))
+        if config.mini_batch_size:
+            return losses.CachedGISTEmbedLoss(
+                model,
+                guide,
+                temperature=config.temperature,
+                mini_batch_size=config.mini_batch_size,
+                gather_across_devices=distributed,
+            )
+        return losses.GISTEmbedLoss(
+            model, guide, temperature=config.temperature, gather_across_devices=distributed
+        )
     if config.mini_batch_size:
         return losses.CachedMultipleNegativesRankingLoss(
             model,
@@ -283,6 +300,11 @@ def _append_card(out: Path, summary: dict[str, Any]) -> None:
         f"- steps: {summary['global_step']}, batch {cfg['batch_size']}, lr {cfg['learning_rate']}, "
         f"max length {cfg['max_seq_length']}, seed {cfg['seed']}",
         f"- final training loss: {summary['train_loss']:.4f}",
+        *(
+            [f"- in-batch false negatives masked by the guide model `{cfg['guide_model']}`"]
+            if cfg.get("guide_model")
+            else []
+        ),
         f"- STS-B dev Spearman x100: {dev:.2f}" if dev is not None else "- STS-B dev: not run",
         "",
         "Full configuration and log: `syncse_training.json`.",

@@ -1,0 +1,155 @@
+"""`syncse filter`: run the row checks (LLM judge, encoder agreement) over an existing triplets
+file, written by syncse earlier or by anything else with SimCSE columns.
+
+Kept rows go to `out` with what the checks found (`judge`, `agreement` fields), dropped ones to
+`<out>.rejected.jsonl` with their reason, the counts to `<out>.summary.json`. Judge calls go
+through a response cache beside `out`, so an interrupted run resumes for free: a re-run asks
+again only what was never answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from syncse.errors import DataError, SyncseError
+from syncse.files import exclusive, write_json_atomic, write_text_atomic
+from syncse.jsonl import iter_jsonl
+from syncse.synthesis.annotate import CachedCaller
+from syncse.synthesis.backends import create_backend
+from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, RowCheck, run_checks
+from syncse.synthesis.config import BackendConfig, FilterConfig
+from syncse.synthesis.judge import LLMJudge
+from syncse.synthesis.pools import load_pools
+from syncse.synthesis.store import ResponseCache
+
+#: Column names read, SimCSE's first (the training reader accepts the same).
+COLUMNS = {"anchor": "sent0", "positive": "sent1", "negative": "hard_neg"}
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Every row of a triplets JSONL file, all fields kept (they are written back)."""
+    if path.is_dir():
+        raise DataError(path, "is a folder; pass a triplets file (.jsonl)")
+    if not path.is_file():
+        raise DataError(path, "no such triplets file")
+    if path.suffix.lower() not in (".jsonl", ".ndjson", ".json"):
+        raise DataError(path, "syncse filter reads JSONL (columns sent0, sent1, hard_neg)")
+    rows = []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, row in iter_jsonl(path, handle):
+                for role, column in COLUMNS.items():
+                    value = row.get(column)
+                    if not isinstance(value, str) or not value.strip():
+                        raise DataError(path, f"empty or missing {role} ({column!r})", number)
+                rows.append(row)
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"not UTF-8 text (byte {exc.start})") from exc
+    if not rows:
+        raise DataError(path, "no rows")
+    return rows
+
+
+async def _filter(
+    rows: list[dict[str, Any]], checks: list[RowCheck]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    kept, rejected = [], []
+    for row in tqdm(rows, desc="checking", unit="row"):
+        reason, found = await run_checks(checks, row["sent0"], row["sent1"], row["hard_neg"])
+        if reason is None:
+            kept.append(row | found)
+        else:
+            rejected.append(row | found | {"reason": reason})
+    return kept, rejected
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+async def _run(
+    source: Path,
+    out: Path,
+    filters: FilterConfig,
+    backend_config: BackendConfig,
+    seed: int,
+    pools: Path | None,
+) -> dict[str, Any]:
+    rows = read_rows(source)
+    checks: list[RowCheck] = []
+    notes: list[str] = []
+    if filters.agreement_encoder:
+        agreement = EncoderAgreement(
+            filters.agreement_encoder, filters.agreement_max_positive_similarity
+        )
+        notes.append(agreement.note)
+        checks.append(agreement)
+    backend = caller = cache = judge_check = None
+    started = time.time()
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(exclusive(out, "filter run"))
+        if filters.judge:
+            backend = create_backend(backend_config, seed=seed)
+            await backend.check()
+            cache = ResponseCache(out.with_name(out.name + ".cache.sqlite"))
+            stack.callback(cache.close)
+            caller = CachedCaller(backend, cache)
+            judge_check = JudgeCheck(LLMJudge(caller.ask, load_pools(pools).examples, seed))
+            checks.append(judge_check)
+        try:
+            kept, rejected = await _filter(rows, checks)
+        finally:
+            if backend is not None:
+                await backend.aclose()
+        write_text_atomic(out, _jsonl(kept))
+        write_text_atomic(out.with_name(out.name + ".rejected.jsonl"), _jsonl(rejected))
+        summary: dict[str, Any] = {
+            "source": str(source),
+            "output": str(out),
+            "rows": len(rows),
+            "kept": len(kept),
+            "rejected": dict(sorted(Counter(r["reason"] for r in rejected).items())),
+            "checks": [c.name for c in checks],
+            "seconds": round(time.time() - started, 1),
+        }
+        if judge_check is not None and caller is not None:
+            bias = judge_check.position_bias()
+            summary["judge"] = bias | {
+                "backend": backend.backend_id,  # type: ignore[union-attr]
+                "llm_calls": caller.usage.calls,
+                "cache_hits": caller.usage.cache_hits,
+                "prompt_tokens": caller.usage.prompt_tokens,
+                "completion_tokens": caller.usage.completion_tokens,
+            }
+            if "warning" in bias:
+                notes.append(bias["warning"])
+        summary["warnings"] = notes
+        write_json_atomic(out.with_name(out.name + ".summary.json"), summary)
+    return summary
+
+
+def filter_triplets(
+    source: Path,
+    out: Path,
+    filters: FilterConfig,
+    backend: BackendConfig | None = None,
+    seed: int = 42,
+    pools: Path | None = None,
+) -> dict[str, Any]:
+    """Check every row of `source`; write the kept ones to `out`. Returns the summary."""
+    if not filters.judge and not filters.agreement_encoder:
+        raise SyncseError(
+            "syncse filter: nothing to check; pass --judge and/or --agreement-encoder"
+        )
+    if Path(out).resolve() == Path(source).resolve():
+        raise SyncseError(f"{out}: the output would overwrite the input; pass another --out")
+    backend = backend or BackendConfig()
+    return asyncio.run(_run(Path(source), Path(out), filters, backend, seed, pools))
