@@ -2,8 +2,9 @@
 
 Small models writing "sentences that could appear in a blog post" often write about the
 sentences instead ("These sentences can be a great example of how different writing styles
-overlap"). The prompt now ends with `STAY_IN_THE_TEXT`; this bench asks the same calls (same
-seeds, genres, topics, lengths) with and without it and counts what comes back.
+overlap"). This bench asks the same calls (same seeds, genres, topics, lengths) with and
+without a rule against it at the end of the prompt (`STAY_IN_THE_TEXT`) and counts what comes
+back. (Measured on SmolLM2 the rule did not help, so the default prompt does not use it.)
 
     python bench/bench_scratch_prompt.py [--models smollm2-135m,qwen2.5-0.5b] [--calls 30]
 

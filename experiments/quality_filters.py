@@ -14,6 +14,8 @@ captions (partial) and SmolLM2-135M writing from scratch. Arms:
 - `agreement`: rows where all-MiniLM-L6-v2 puts the positive closer than the negative and the
   positive is not a near copy (`syncse filter --agreement-encoder minilm`; a human-trained
   encoder takes part);
+- `anchor-rules` (scratch): rows whose anchor keeps scratch's new rules (at most 32 words, not
+  about itself), as a run now writes them;
 - `gist`: the unfiltered set trained with GISTEmbed's guided false-negative masking (guide:
   all-MiniLM-L6-v2).
 Start models: `raw` (the raw-backbone setting of docs/experiments.md: the first 2 layers of
@@ -60,6 +62,18 @@ def filtered_set(name: str, arm: str, out: Path) -> Path:
     if arm in ("unfiltered", "gist"):
         return source
     target = out / "data" / f"{name}.{arm}.jsonl"
+    if arm == "anchor-rules":  # what scratch now does before annotating: <= 32 words, and
+        from syncse.synthesis.filters import is_about_itself, normalise  # not about itself
+
+        keep = [
+            line
+            for line in source.read_text(encoding="utf-8").splitlines()
+            if len(normalise(json.loads(line)["sent0"]).split()) <= 32
+            and not is_about_itself(json.loads(line)["sent0"])
+        ]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+        return target
     if not (target.with_name(target.name + ".summary.json")).exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         filters = FilterConfig(

@@ -206,8 +206,11 @@ async def _propose_topics(session: _Session, domain: str) -> list[str]:
     return list(dict.fromkeys(t.rstrip(".") for t in topics))[:20]
 
 
-#: Added to the sentence-writing prompt: small models otherwise describe their own output
-#: ("These sentences can be a great example of how different writing styles ...").
+#: A rule against self-description ("These sentences can be a great example of how different
+#: writing styles ...") that was tried at the end of the sentence-writing prompt and is *not*
+#: used: on SmolLM2 it made such sentences no rarer (9.7% -> 12.5%) and the sentences longer
+#: (38.6 -> 48.8 words; bench/bench_scratch_prompt.py). The `input_about_itself` filter drops
+#: them instead, before any annotation call is spent on them.
 STAY_IN_THE_TEXT = (
     "Write only the sentences themselves, as they would appear in that text: never mention "
     "the sentences, the topics, the genre, the writing or this task."
@@ -222,7 +225,7 @@ def generation_request(
     per_call: int,
     domain: str | None,
     temperature: float,
-    rule: str = STAY_IN_THE_TEXT,
+    rule: str = "",
 ) -> tuple[ChatRequest, dict[str, Any]]:
     """Scratch's sentence-writing call number `call`: a (genre, topics, length, mode) drawn
     from the call's own seed, so any call can be rebuilt (and answered from the cache) alone."""
