@@ -77,6 +77,17 @@ def test_position_bias_warns_only_when_verdicts_follow_the_order():
     assert position_bias(reads_position)["kept_share_by_order"] == {"pn": 1.0, "np": 1 / 25}
 
 
+def test_a_judge_giving_one_verdict_to_every_row_is_called_out():
+    from syncse.synthesis.checks import JudgeCheck
+
+    check = JudgeCheck(judge=None)  # the summary only reads the counts
+    check.by_order.update({("pn", False): 30, ("np", False): 30})  # no position bias...
+    check.verdicts.update({"contradiction/contradiction": 59, "None/None": 1})
+    assert "one verdict" in check.position_bias()["warning"]  # ...but blind all the same
+    check.verdicts.update({"entailment/contradiction": 20})
+    assert "warning" not in check.position_bias()
+
+
 @pytest.mark.parametrize(
     ("sentence", "about_itself"),
     [

@@ -40,16 +40,32 @@ class JudgeCheck:
         #: Verdicts by the order the two sentences were shown in ("pn": positive first): a
         #: judge whose kept share depends on the order, not the content, is reading positions.
         self.by_order: Counter[tuple[str, bool]] = Counter()
+        #: Verdicts as (positive label, negative label): one pair for nearly every row means
+        #: the judge is not reading the rows either.
+        self.verdicts: Counter[str] = Counter()
 
     async def check(self, anchor: str, positive: str, negative: str):
         judgement = await self.judge.judge(anchor, positive, negative)
         reason = judgement.reject_reason
         self.by_order[(judgement.order, reason is None)] += 1
+        self.verdicts[f"{judgement.positive}/{judgement.negative}"] += 1
         return reason, judgement.record()
 
     def position_bias(self) -> dict[str, Any]:
-        """Kept share per order, and a warning when they are far apart."""
-        return position_bias(self.by_order)
+        """Kept share per order and the verdicts given, with a warning when the judge answers
+        by position or gives one verdict to nearly every row."""
+        found = position_bias(self.by_order)
+        found["verdicts"] = dict(self.verdicts.most_common())
+        total = sum(self.verdicts.values())
+        if "warning" not in found and total >= 40:
+            verdict, count = self.verdicts.most_common(1)[0]
+            if count / total > 0.95:
+                found["warning"] = (
+                    f"the LLM judge gave one verdict (positive/negative: {verdict}) to "
+                    f"{count / total:.0%} of {total} rows: it is not telling rows apart, so its "
+                    "filtering says nothing about their quality (turn it off: --no-judge)"
+                )
+        return found
 
 
 def position_bias(by_order: Counter[tuple[str, bool]]) -> dict[str, Any]:
