@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-slow test-all lint bench
+.PHONY: install llama-server demo test test-slow test-all lint bench
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ $(BIN)/.installed: pyproject.toml
 	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -e '.[synthesis,qwen,gemma,backbones,report,dev]'
 	touch $@
 
-install: $(BIN)/.installed
+# llama.cpp's batching server for `--backend llama-server`: no registry ships it, so it is
+# compiled from the llama.cpp inside llama-cpp-python's sdist (~10 min on 2 cores, once).
+$(BIN)/llama-server: scripts/build_llama_server.sh | $(BIN)/.installed
+	CMAKE_BUILD_PARALLEL_LEVEL=2 bash scripts/build_llama_server.sh $(BIN)
+
+llama-server: $(BIN)/llama-server
+
+install: $(BIN)/.installed $(BIN)/llama-server
 
 demo: install
 	$(BIN)/syncse run examples/quickstart.yaml

@@ -1,4 +1,5 @@
-"""Prompt-prefix reuse: synthesis speed and data quality by `--block-size`, in one run.
+"""Prompt-prefix reuse and batching: synthesis speed and data quality by `--block-size` and
+backend, in one run.
 
 With block size 1 (the paper's sampling) every call samples its own template and exemplars,
 so no two consecutive prompts share more than the system prompt and llama.cpp evaluates the
@@ -12,9 +13,10 @@ row also shows the quality figures of what was written.
 
 Partial mode on the first N decontaminated Flickr8k train captions (scratch: `--scratch N`
 triplets); the quickstart's sampling (3 exemplars, 48 tokens); one llama.cpp context with all
-cores; every run in a fresh folder (no cache hits). Prints a markdown table: medians over the
-repeats, speed-up against block size 1 of the same model in the same run, and quality from
-the first repeat (the runs are seeded, so repeats write the same rows).
+cores; every run in a fresh folder (no cache hits); a run's time includes loading the model
+(and starting the server). Prints a markdown table: medians over the repeats, speed-up against
+llama-cpp at the first block size for the same model in the same run, and quality from the first
+repeat (the runs are seeded, so repeats write the same rows).
 """
 
 from __future__ import annotations
@@ -57,7 +59,9 @@ def quality(path: Path, summary: dict, encoder) -> dict:
     return result
 
 
-def run_once(model: str, block: int, sentences: list[str], scratch: int, encoder) -> dict:
+def run_once(
+    model: str, backend: str, slots: int, block: int, sentences: list[str], scratch: int, encoder
+) -> dict:
     from syncse.synthesis import (
         BackendConfig,
         SamplingConfig,
@@ -71,7 +75,9 @@ def run_once(model: str, block: int, sentences: list[str], scratch: int, encoder
         out = Path(tmp) / "out.jsonl"
         config = SynthesisConfig(
             out=out,
-            backend=BackendConfig(kind="llama-cpp", model=model),
+            backend=BackendConfig(
+                kind=backend, model=model, concurrency=slots if backend == "llama-server" else 1
+            ),
             sampling=SamplingConfig(examples_per_call=3, max_tokens=48),
             filters=FilterConfig(decontaminate=False),
             block_size=block,
@@ -101,6 +107,8 @@ def main() -> None:
     parser.add_argument("--models", default="smollm2-135m,qwen2.5-0.5b")
     parser.add_argument("--inputs", type=int, default=40)
     parser.add_argument("--blocks", default="1,8,32")
+    parser.add_argument("--backends", default="llama-cpp", help="llama-cpp,llama-server")
+    parser.add_argument("--slots", type=int, default=4, help="llama-server's slots")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scratch", type=int, default=0, help="scratch triplets instead")
     parser.add_argument("--json", type=Path, help="also write the raw runs here")
@@ -109,34 +117,38 @@ def main() -> None:
     sentences = captions(args.inputs)
     encoder = load_encoder("minilm", device="cpu")  # quality figures only; never filters
     blocks = [int(b) for b in args.blocks.split(",")]
+    backends = args.backends.split(",")
+    arms = [(backend, block) for backend in backends for block in blocks]
     raw: dict[str, list[dict]] = {}
     for model in args.models.split(","):
-        for _ in range(args.repeats):  # interleaved, so drift hits every block size alike
-            for block in blocks:
-                run = run_once(model, block, sentences, args.scratch, encoder)
-                raw.setdefault(f"{model}|{block}", []).append(run)
-                print(f"{model} block {block}: {run['seconds']:.1f} s", flush=True)
+        for _ in range(args.repeats):  # interleaved, so drift hits every arm alike
+            for backend, block in arms:
+                run = run_once(model, backend, args.slots, block, sentences, args.scratch, encoder)
+                raw.setdefault(f"{model}|{backend}|{block}", []).append(run)
+                print(f"{model} {backend} block {block}: {run['seconds']:.1f} s", flush=True)
     if args.json:
         args.json.write_text(json.dumps(raw, indent=2) + "\n")
 
     mode = f"scratch, {args.scratch} triplets" if args.scratch else f"partial, {args.inputs} inputs"
     print(f"\n{mode}; {args.repeats} repeats; {os.cpu_count()} cores; medians\n")
     print(
-        "| model | block size | inputs/min | accepted rows/min | speed-up | accepted | "
+        "| model | backend | block size | inputs/min | accepted rows/min | speed-up | accepted | "
         "parse failures | copies | positive closer (MiniLM) | distinct-2 |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for model in args.models.split(","):
-        base = statistics.median(r["inputs_per_min"] for r in raw[f"{model}|{blocks[0]}"])
-        for block in blocks:
-            runs = raw[f"{model}|{block}"]
+        first = f"{model}|{arms[0][0]}|{arms[0][1]}"
+        base = statistics.median(r["inputs_per_min"] for r in raw[first])
+        for backend, block in arms:
+            runs = raw[f"{model}|{backend}|{block}"]
+            label = f"llama-server, {args.slots} slots" if backend == "llama-server" else backend
             speed = statistics.median(r["inputs_per_min"] for r in runs)
             rows = statistics.median(r["rows_per_min"] for r in runs)
             q = runs[0]["quality"]
             closer = "-" if q["positive_closer"] is None else f"{q['positive_closer']:.0%}"
             d2 = "-" if q["distinct_2"] is None else f"{q['distinct_2']:.2f}"
             print(
-                f"| {model} | {block} | {speed:.1f} | {rows:.1f} | {speed / base:.2f}x | "
+                f"| {model} | {label} | {block} | {speed:.1f} | {rows:.1f} | {speed / base:.2f}x | "
                 f"{runs[0]['accepted']} | {q['parse_failures']:.1%} | {q['copies']:.1%} | "
                 f"{closer} | {d2} |"
             )

@@ -223,10 +223,16 @@ app.add_typer(synthesize_app, name="synthesize")
 
 
 _BACKEND = Annotated[
-    str, typer.Option(help="llama-cpp (local GGUF) or openai (any OpenAI-compatible server).")
+    str,
+    typer.Option(
+        help="llama-cpp (local GGUF, in-process), llama-server (local GGUF behind llama.cpp's "
+        "batching server, which syncse starts and stops) or openai (any OpenAI-compatible "
+        "server)."
+    ),
 ]
 _MODEL = Annotated[
-    str | None, typer.Option(help="llama-cpp: preset or .gguf path; openai: model name.")
+    str | None,
+    typer.Option(help="llama-cpp, llama-server: preset or .gguf path; openai: model name."),
 ]
 _BASE_URL = Annotated[
     str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
@@ -242,7 +248,8 @@ _CONCURRENCY = Annotated[
     int | None,
     typer.Option(
         help="Requests in flight: openai, HTTP requests (default 8); llama-cpp, model contexts "
-        "sharing the CPU threads (default 1)."
+        "sharing the CPU threads (default 1); llama-server, server slots decoded in one batch "
+        "(default 4)."
     ),
 ]
 _EXAMPLES = Annotated[int, typer.Option(help="Exemplars per call (k).")]
@@ -295,6 +302,13 @@ _MAX_RETRIES = Annotated[int, typer.Option(help="Retries of a failed request, wi
 _FORMAT = Annotated[str, typer.Option(help="jsonl, or csv to also export SimCSE CSV.")]
 
 
+def _check_backend(kind: str) -> None:
+    from syncse.synthesis.config import BACKEND_KINDS
+
+    if kind not in BACKEND_KINDS:
+        raise SyncseError(f"--backend {kind}: use {', '.join(BACKEND_KINDS)}")
+
+
 def _synthesis_config(options: dict[str, Any], limit: int | None = None):
     """Build a SynthesisConfig from the options both synthesize commands share.
 
@@ -304,8 +318,7 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
     from syncse.synthesis import BackendConfig, FilterConfig, SamplingConfig, SynthesisConfig
 
     o = SimpleNamespace(**options)
-    if o.backend not in ("openai", "llama-cpp"):
-        raise SyncseError(f"--backend {o.backend}: use openai or llama-cpp")
+    _check_backend(o.backend)
     price_pair = None
     if o.price:
         try:
@@ -485,8 +498,7 @@ def filter_cmd(
     from syncse.synthesis.config import BackendConfig, FilterConfig
     from syncse.synthesis.refilter import filter_triplets
 
-    if backend not in ("openai", "llama-cpp"):
-        raise SyncseError(f"--backend {backend}: use openai or llama-cpp")
+    _check_backend(backend)
     if backend == "openai" and base_url and not model:
         raise SyncseError(f"--model: name the model {base_url} serves")
     filters = FilterConfig(

@@ -63,7 +63,8 @@ class JudgeCheck:
                 found["warning"] = (
                     f"the LLM judge gave one verdict (positive/negative: {verdict}) to "
                     f"{count / total:.0%} of {total} rows: it is not telling rows apart, so its "
-                    "filtering says nothing about their quality (turn it off: --no-judge)"
+                    "filtering says nothing about their quality (turn it off: --no-judge, or "
+                    "judge: false in a run config)"
                 )
         return found
 
@@ -87,7 +88,8 @@ def position_bias(by_order: Counter[tuple[str, bool]]) -> dict[str, Any]:
         result["warning"] = (
             f"the LLM judge kept {pn:.0%} of rows shown positive-first and {np_:.0%} of rows "
             "shown negative-first: its verdicts follow the position of the sentences, not "
-            "their meaning, so its filtering is close to random (turn it off: --no-judge)"
+            "their meaning, so its filtering is close to random (turn it off: --no-judge, or "
+            "judge: false in a run config)"
         )
     return result
 

@@ -8,21 +8,26 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+#: The backends `create_backend` knows: a hosted or self-run OpenAI-compatible server, a GGUF
+#: model in-process (llama-cpp-python), or a GGUF model behind a llama-server syncse runs.
+BACKEND_KINDS = ("openai", "llama-cpp", "llama-server")
+
 
 @dataclass
 class BackendConfig:
     """Which LLM writes the data. `kind` picks the backend; the rest is per kind."""
 
-    kind: Literal["openai", "llama-cpp"] = "llama-cpp"
-    #: llama-cpp: preset or .gguf path (default smollm2-135m); openai: the served model
-    #: (default gpt-4o-mini on OpenAI's API; required with `base_url`).
+    kind: Literal["openai", "llama-cpp", "llama-server"] = "llama-cpp"
+    #: llama-cpp, llama-server: preset or .gguf path (default smollm2-135m); openai: the
+    #: served model (default gpt-4o-mini on OpenAI's API; required with `base_url`).
     model: str | None = None
     base_url: str | None = None  # openai: e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)
     #: The *name* of the variable holding the key (the key never leaves the environment).
     #: Unset: OPENAI_API_KEY for OpenAI's own endpoint, no key for any other `base_url`.
     api_key_env: str | None = None
     #: Requests in flight: openai, concurrent HTTP requests (default 8); llama-cpp, model
-    #: contexts decoding at once and sharing the CPU threads (default 1).
+    #: contexts decoding at once and sharing the CPU threads (default 1); llama-server, the
+    #: server's slots, whose tokens it decodes in one batch (default 4).
     concurrency: int | None = None
     timeout: float = 60.0
     max_retries: int = 6
@@ -34,12 +39,12 @@ class BackendConfig:
     price_per_million: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
-        if self.model is None and self.kind == "llama-cpp":
+        if self.model is None and self.kind in ("llama-cpp", "llama-server"):
             self.model = "smollm2-135m"
         elif self.model is None and self.base_url is None:
             self.model = "gpt-4o-mini"  # OpenAI's API; another server's model must be named
         if self.concurrency is None:
-            self.concurrency = 8 if self.kind == "openai" else 1
+            self.concurrency = {"openai": 8, "llama-server": 4}.get(self.kind, 1)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """LLM backends behind one protocol; `create_backend` picks one from a BackendConfig."""
 
 from syncse.synthesis.backends.base import Backend, BackendError, ChatRequest, Completion
-from syncse.synthesis.config import BackendConfig
+from syncse.synthesis.config import BACKEND_KINDS, BackendConfig
 
 
 def create_backend(config: BackendConfig, seed: int = 42) -> Backend:
@@ -13,9 +13,13 @@ def create_backend(config: BackendConfig, seed: int = 42) -> Backend:
         from syncse.synthesis.backends.llama_cpp_backend import LlamaCppBackend
 
         return LlamaCppBackend(config, seed=seed)
+    if config.kind == "llama-server":
+        from syncse.synthesis.backends.llama_server import LlamaServerBackend
+
+        return LlamaServerBackend(config, seed=seed)
     from syncse.errors import SyncseError
 
-    raise SyncseError(f"unknown backend '{config.kind}'; use openai or llama-cpp")
+    raise SyncseError(f"unknown backend '{config.kind}'; use {', '.join(BACKEND_KINDS)}")
 
 
 __all__ = [

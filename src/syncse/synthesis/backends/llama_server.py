@@ -1,0 +1,236 @@
+"""llama.cpp's own server (`llama-server`) for a local GGUF model, started and stopped by syncse.
+
+Why a second local backend: llama-cpp-python decodes one sequence per context, so on a few
+CPU cores each call waits for its answer to be generated one token at a time. `llama-server`
+batches the next token of every busy slot into one forward pass (continuous batching, `-np`
+slots) and keeps each slot's prompt in its KV cache, so `--block-size` ordering (one shared
+prompt prefix per block) is reused per slot. syncse starts it on 127.0.0.1 on a free port,
+waits for `/health`, talks to it through the `openai` backend (the same client, retries and
+error handling as any hosted API) and stops it on exit, on an error and on Ctrl-C (the server
+is in the terminal's process group, and `aclose` and an `atexit` hook terminate it).
+
+The binary is not on PyPI (no registry package ships `llama-server`; see docs/synthesis.md),
+so `make install` compiles it from the llama.cpp sources inside llama-cpp-python's own sdist,
+the same llama.cpp version as the `llama-cpp` backend, into `.venv/bin/llama-server`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from syncse.errors import SyncseError
+from syncse.synthesis.backends.base import ChatRequest, Completion
+from syncse.synthesis.backends.local_models import PRESETS
+from syncse.synthesis.config import BackendConfig
+
+#: Where a user's own build can be named; otherwise the venv's, then PATH.
+BINARY_ENV = "SYNCSE_LLAMA_SERVER"
+ALIAS = "local"
+
+
+def find_llama_server() -> Path:
+    """The `llama-server` binary: $SYNCSE_LLAMA_SERVER, the one `make install` built into this
+    environment's bin folder, or the first on PATH."""
+    named = os.environ.get(BINARY_ENV)
+    if named:
+        path = Path(named).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise SyncseError(f"${BINARY_ENV}={named}: not an executable file")
+        return path
+    beside = Path(sys.executable).parent / "llama-server"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("llama-server")
+    if found:
+        return Path(found)
+    raise SyncseError(
+        "llama-server not found: build it with `make llama-server` (compiles llama.cpp's "
+        f"server from llama-cpp-python's sources), or set {BINARY_ENV} to a llama-server binary"
+    )
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, ask the kernel to send SIGTERM when the parent
+    goes, so a `kill -9` of syncse (no atexit, no finally) leaves no server holding the CPU."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class LlamaServerProcess:
+    """One `llama-server` child on 127.0.0.1: started, health-checked, stopped."""
+
+    def __init__(
+        self,
+        model: Path,
+        slots: int,
+        n_ctx: int,
+        n_threads: int | None = None,
+        binary: Path | None = None,
+        startup_timeout: float = 120.0,
+    ) -> None:
+        self.model = model
+        self.slots = slots
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self.binary = binary or find_llama_server()
+        self.startup_timeout = startup_timeout
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+        self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as the server
+            prefix="syncse-llama-server-", suffix=".log", delete=False
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        threads = str(self.n_threads)
+        return [
+            str(self.binary),
+            *("--model", str(self.model), "--alias", ALIAS),
+            *("--host", "127.0.0.1", "--port", str(self.port)),
+            # Every slot gets the context a single llama-cpp context would have.
+            *("--parallel", str(self.slots), "--ctx-size", str(self.n_ctx * self.slots)),
+            *("--threads", threads, "--threads-batch", threads),
+            "--no-webui",
+        ]
+
+    def start(self) -> str:
+        """Start the server and return its base URL once /health answers 200."""
+        from syncse.synthesis.backends.local_server import free_port
+
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+        atexit.register(self.stop)
+        deadline = time.monotonic() + self.startup_timeout
+        health = f"http://127.0.0.1:{self.port}/health"
+        while True:
+            if self.proc.poll() is not None:
+                message = (
+                    f"llama-server exited with code {self.proc.returncode} while loading "
+                    f"{self.model.name}: {self._last_line()}"
+                )
+                self.stop()
+                raise SyncseError(message)
+            try:
+                with urllib.request.urlopen(health, timeout=2) as response:
+                    if response.status == 200:
+                        return self.base_url
+            except (urllib.error.URLError, OSError):
+                pass  # not listening yet, or 503 while the model loads
+            if time.monotonic() > deadline:
+                self.stop()
+                raise SyncseError(
+                    f"llama-server did not answer /health within {self.startup_timeout:.0f} s "
+                    f"(log: {self._log.name})"
+                )
+            time.sleep(0.2)
+
+    def _last_line(self) -> str:
+        self._log.flush()
+        lines = [
+            line.strip()
+            for line in Path(self._log.name).read_text(errors="replace").splitlines()
+            if line.strip()
+        ]
+        errors = [line for line in lines if "error" in line.lower()]
+        return (errors or lines or ["no output"])[-1][:300]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        atexit.unregister(self.stop)
+        self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)
+
+
+class LlamaServerBackend:
+    """A GGUF model behind a `llama-server` that this backend owns.
+
+    `concurrency` is both the server's slot count and the requests in flight: each slot
+    decodes one request, and the server batches their tokens together.
+    """
+
+    def __init__(self, config: BackendConfig, seed: int = 42) -> None:
+        from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
+
+        self.config = config
+        self.path = resolve_gguf(config.model or "smollm2-135m")
+        preset = PRESETS.get(config.model or "")
+        if not (preset.chat if preset else config.chat_template):
+            raise SyncseError(
+                f"{self.path.name}: llama-server serves chat models only here; use "
+                "--backend llama-cpp for a base model (few-shot completion)"
+            )
+        # Its sampler is not llama-cpp-python's: the same request may answer differently, so
+        # the response cache keeps the two apart.
+        self.backend_id = f"llama-server:{config.model if preset else self.path.name}"
+        self.cache_id = self.backend_id
+        self.concurrency = max(1, config.concurrency or 1)
+        self._seed = seed
+        self._server: LlamaServerProcess | None = None
+        self._client = None
+        self._starting = asyncio.Lock()
+
+    async def check(self) -> None:
+        from syncse.synthesis.backends.openai_backend import OpenAIBackend
+
+        async with self._starting:
+            if self._client is not None:
+                return
+            server = LlamaServerProcess(
+                self.path, self.concurrency, self.config.n_ctx, self.config.n_threads
+            )
+            self._server = server
+            # Started from this (the main) thread on purpose, not a worker thread: the child
+            # is told to die with the thread that started it (see `_die_with_parent`).
+            url = server.start()
+            client_config = BackendConfig(
+                kind="openai",
+                model=ALIAS,
+                base_url=url,
+                concurrency=self.concurrency,
+                timeout=self.config.timeout,
+                max_retries=self.config.max_retries,
+            )
+            self._client = OpenAIBackend(client_config)
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        await self.check()
+        assert self._client is not None
+        return await self._client.complete(request)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None

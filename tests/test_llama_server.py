@@ -1,0 +1,178 @@
+"""The llama-server backend against the real llama.cpp server binary (built by `make install`).
+
+Each test starts the real `llama-server` through syncse with the bundled SmolLM2 GGUF. Without
+the binary the tests skip on a developer's machine and fail under CI (where `make install`
+builds it), so CI cannot go green by testing nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from syncse.errors import SyncseError
+from syncse.synthesis.backends.llama_server import BINARY_ENV, find_llama_server
+
+CAPTIONS = [
+    "A man is riding a horse on the beach.",
+    "A woman is cooking pasta in a kitchen.",
+    "A dog jumps over a log in the forest.",
+    "Three girls are dancing on a stage.",
+]
+
+
+@pytest.fixture(scope="module")
+def binary() -> Path:
+    try:
+        return find_llama_server()
+    except SyncseError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{exc} (make install builds it)")
+
+
+def _servers_of(pid: int) -> list[int]:
+    """PIDs of llama-server processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        state = stat.rsplit(")", 1)[1].split()[0]
+        if parent == pid and state != "Z" and cmdline[0].endswith(b"llama-server"):
+            found.append(int(entry.name))
+    return found
+
+
+def test_partial_through_llama_server_caches_and_stops_the_server(binary, tmp_path, syncse_cli):
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("\n".join(CAPTIONS) + "\n")
+    out = tmp_path / "out.jsonl"
+    argv = ["synthesize", "partial", "--input", inputs, "--out", out, "--backend"]
+    argv += ["llama-server", "--concurrency", "2", "--examples", "2", "--no-decontaminate"]
+    code, err = syncse_cli(*argv)
+    assert code == 0, err
+    summary = json.loads(out.with_name(out.name + ".summary.json").read_text())
+    assert summary["accepted"] + sum(summary["rejected"].values()) == len(CAPTIONS)
+    assert summary["accepted"] >= 1, summary
+    assert summary["this_run"]["llm_calls"] >= len(CAPTIONS)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {row["backend"] for row in rows} == {"llama-server:smollm2-135m"}
+    assert all(row["sent0"] in CAPTIONS and row["sent1"] and row["hard_neg"] for row in rows)
+    assert _servers_of(os.getpid()) == [], "the server outlived the run"
+    # The same run again: every answer from the cache, so no server is even needed.
+    out.unlink()
+    out.with_name(out.name + ".rejected.jsonl").unlink(missing_ok=True)
+    code, err = syncse_cli(*argv)
+    assert code == 0, err
+    again = json.loads(out.with_name(out.name + ".summary.json").read_text())
+    assert again["this_run"]["llm_calls"] == 0 and again["this_run"]["cache_hits"] > 0
+    assert again["accepted"] == summary["accepted"]
+
+
+def test_slots_answer_concurrent_requests(binary):
+    """Two slots: two requests in flight are answered, by one server that then stops."""
+    from syncse.synthesis.backends import ChatRequest, create_backend
+    from syncse.synthesis.config import BackendConfig
+
+    backend = create_backend(BackendConfig(kind="llama-server", concurrency=2))
+
+    async def ask() -> tuple[list, int | None, int | None]:
+        await backend.check()
+        server = backend._server
+        requests = [
+            ChatRequest(messages=(("user", f"Say the number {n}."),), max_tokens=8, seed=n)
+            for n in range(4)
+        ]
+        answers = await asyncio.gather(*(backend.complete(r) for r in requests))
+        await backend.aclose()
+        return answers, server.proc, server.port
+
+    answers, proc, port = asyncio.run(ask())
+    assert len(answers) == 4 and all(a.completion_tokens > 0 for a in answers)
+    assert proc is None  # stopped and released
+    with pytest.raises(OSError):
+        import urllib.request
+
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+
+
+def test_a_file_llama_server_cannot_load_is_one_line_error(binary, tmp_path, syncse_cli):
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)  # right magic bytes, no model
+    inputs = tmp_path / "in.txt"
+    inputs.write_text(CAPTIONS[0] + "\n")
+    code, err = syncse_cli(
+        "synthesize", "partial", "--input", inputs, "--out", tmp_path / "o.jsonl",
+        "--backend", "llama-server", "--model", broken, "--no-decontaminate",
+    )  # fmt: skip
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "llama-server exited" in lines[0], err
+    assert "Traceback" not in err
+    assert _servers_of(os.getpid()) == []
+
+
+def test_missing_binary_is_named(tmp_path, syncse_cli, monkeypatch):
+    monkeypatch.setenv(BINARY_ENV, str(tmp_path / "nowhere" / "llama-server"))
+    inputs = tmp_path / "in.txt"
+    inputs.write_text(CAPTIONS[0] + "\n")
+    code, err = syncse_cli(
+        "synthesize", "partial", "--input", inputs, "--out", tmp_path / "o.jsonl",
+        "--backend", "llama-server", "--no-decontaminate",
+    )  # fmt: skip
+    assert code == 2
+    assert f"${BINARY_ENV}=" in err and "not an executable file" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "kill-9"])
+def test_the_server_stops_with_syncse(binary, tmp_path, how):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) and kill -9 of syncse
+    both leave no llama-server behind."""
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("\n".join(CAPTIONS * 10) + "\n")
+    command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
+    command += ["--out", str(tmp_path / "o.jsonl"), "--backend", "llama-server"]
+    command += ["--no-decontaminate", "--block-size", "1"]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    servers: list[int] = []
+    while not servers and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+        servers = _servers_of(proc.pid)
+    assert servers, "syncse never started llama-server"
+    time.sleep(3)  # mid-run: the model is loaded and answering
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in servers):
+        time.sleep(0.2)
+    alive = [p for p in servers if _alive(p)]
+    assert alive == [], f"llama-server {alive} outlived syncse ({how})"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
