@@ -109,6 +109,11 @@ def main() -> None:
     parser.add_argument("--blocks", default="1,8,32")
     parser.add_argument("--backends", default="llama-cpp", help="llama-cpp,llama-server")
     parser.add_argument("--slots", type=int, default=4, help="llama-server's slots")
+    parser.add_argument(
+        "--arms",
+        help="explicit BACKEND:BLOCK pairs, e.g. llama-cpp:1,llama-server:16 "
+        "(instead of every backend with every block size)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scratch", type=int, default=0, help="scratch triplets instead")
     parser.add_argument("--json", type=Path, help="also write the raw runs here")
@@ -119,6 +124,8 @@ def main() -> None:
     blocks = [int(b) for b in args.blocks.split(",")]
     backends = args.backends.split(",")
     arms = [(backend, block) for backend in backends for block in blocks]
+    if args.arms:
+        arms = [(a.split(":")[0], int(a.split(":")[1])) for a in args.arms.split(",")]
     raw: dict[str, list[dict]] = {}
     for model in args.models.split(","):
         for _ in range(args.repeats):  # interleaved, so drift hits every arm alike

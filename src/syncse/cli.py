@@ -249,7 +249,7 @@ _CONCURRENCY = Annotated[
     typer.Option(
         help="Requests in flight: openai, HTTP requests (default 8); llama-cpp, model contexts "
         "sharing the CPU threads (default 1); llama-server, server slots decoded in one batch "
-        "(default 4)."
+        "(default 2)."
     ),
 ]
 _EXAMPLES = Annotated[int, typer.Option(help="Exemplars per call (k).")]

@@ -27,7 +27,7 @@ class BackendConfig:
     api_key_env: str | None = None
     #: Requests in flight: openai, concurrent HTTP requests (default 8); llama-cpp, model
     #: contexts decoding at once and sharing the CPU threads (default 1); llama-server, the
-    #: server's slots, whose tokens it decodes in one batch (default 4).
+    #: server's slots, whose tokens it decodes in one batch (default 2).
     concurrency: int | None = None
     timeout: float = 60.0
     max_retries: int = 6
@@ -44,7 +44,7 @@ class BackendConfig:
         elif self.model is None and self.base_url is None:
             self.model = "gpt-4o-mini"  # OpenAI's API; another server's model must be named
         if self.concurrency is None:
-            self.concurrency = {"openai": 8, "llama-server": 4}.get(self.kind, 1)
+            self.concurrency = {"openai": 8, "llama-server": 2}.get(self.kind, 1)
 
 
 @dataclass
