@@ -22,7 +22,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 # llama.cpp's batching server for `--backend llama-server`: no registry ships it, so it is
-# compiled from the llama.cpp inside llama-cpp-python's sdist (~10 min on 2 cores, once).
+# compiled from the llama.cpp inside llama-cpp-python's sdist (12.5 min on 2 cores, once).
 $(BIN)/llama-server: scripts/build_llama_server.sh | $(BIN)/.installed
 	CMAKE_BUILD_PARALLEL_LEVEL=2 bash scripts/build_llama_server.sh $(BIN)
 

@@ -5,7 +5,7 @@
 # no llama.cpp), so it is compiled from the llama.cpp sources that llama-cpp-python's own sdist
 # vendors: the same llama.cpp version as the in-process `llama-cpp` backend, fetched from PyPI
 # like every other dependency. Static, CPU-only, no web UI (it would be downloaded from a hub),
-# no HTTPS. About 10 minutes on 2 cores, once; `make install` skips it when the binary exists.
+# no HTTPS. 12.5 minutes on 2 cores (measured), once; `make install` skips it when the binary exists.
 #
 #   bash scripts/build_llama_server.sh [BIN]        # BIN: the venv's bin folder (.venv/bin)
 set -euo pipefail
