@@ -96,8 +96,35 @@ def run_once(
             "rows_per_min": summary["accepted"] / seconds * 60,
             "accepted": summary["accepted"],
             "calls": summary["this_run"]["llm_calls"],
+            "prompt_tok_s": summary["this_run"]["prompt_tokens"] / seconds,
+            "gen_tok_s": summary["this_run"]["completion_tokens"] / seconds,
             "quality": quality(out, summary, encoder),
         }
+
+
+def ceiling(model: str, sentences: list[str]) -> dict:
+    """The bare runtime: one llama.cpp context with all cores, no pipeline. Prompt speed is a
+    ~256-token prompt evaluated from an empty context (what block size 1 pays per call);
+    generation speed is one token at a time after it. Prefix reuse shows up as prompt tokens/s
+    above this ceiling, since reused tokens are counted by the API but not evaluated again."""
+    from llama_cpp import Llama
+
+    from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
+
+    llm = Llama(
+        model_path=str(resolve_gguf(model)), n_ctx=2048, n_threads=os.cpu_count(), verbose=False
+    )
+    tokens = llm.tokenize(" ".join(sentences * 4).encode())[:256]
+    llm.reset()
+    start = time.perf_counter()
+    llm.eval(tokens)
+    prompt = len(tokens) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(48):
+        llm.eval([llm.sample(temp=1.0, top_p=0.95)])
+    generation = 48 / (time.perf_counter() - start)
+    llm.close()
+    return {"prompt_tok_s": prompt, "gen_tok_s": generation}
 
 
 def main() -> None:
@@ -127,8 +154,10 @@ def main() -> None:
     if args.arms:
         arms = [(a.split(":")[0], int(a.split(":")[1])) for a in args.arms.split(",")]
     raw: dict[str, list[dict]] = {}
+    ceilings: dict[str, list[dict]] = {}
     for model in args.models.split(","):
         for _ in range(args.repeats):  # interleaved, so drift hits every arm alike
+            ceilings.setdefault(model, []).append(ceiling(model, sentences))
             for backend, block in arms:
                 run = run_once(model, backend, args.slots, block, sentences, args.scratch, encoder)
                 raw.setdefault(f"{model}|{backend}|{block}", []).append(run)
@@ -139,13 +168,18 @@ def main() -> None:
     mode = f"scratch, {args.scratch} triplets" if args.scratch else f"partial, {args.inputs} inputs"
     print(f"\n{mode}; {args.repeats} repeats; {os.cpu_count()} cores; medians\n")
     print(
-        "| model | backend | block size | inputs/min | accepted rows/min | speed-up | accepted | "
+        "| model | backend | block size | inputs/min | accepted rows/min | speed-up | "
+        "prompt tok/s (x ceiling) | generated tok/s (x ceiling) | accepted | "
         "parse failures | copies | positive closer (MiniLM) | distinct-2 |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    )
     for model in args.models.split(","):
         first = f"{model}|{arms[0][0]}|{arms[0][1]}"
         base = statistics.median(r["inputs_per_min"] for r in raw[first])
+        top_prompt = statistics.median(c["prompt_tok_s"] for c in ceilings[model])
+        top_gen = statistics.median(c["gen_tok_s"] for c in ceilings[model])
         for backend, block in arms:
             runs = raw[f"{model}|{backend}|{block}"]
             label = f"llama-server, {args.slots} slots" if backend == "llama-server" else backend
@@ -154,11 +188,22 @@ def main() -> None:
             q = runs[0]["quality"]
             closer = "-" if q["positive_closer"] is None else f"{q['positive_closer']:.0%}"
             d2 = "-" if q["distinct_2"] is None else f"{q['distinct_2']:.2f}"
+            prompt = statistics.median(r["prompt_tok_s"] for r in runs)
+            gen = statistics.median(r["gen_tok_s"] for r in runs)
             print(
                 f"| {model} | {label} | {block} | {speed:.1f} | {rows:.1f} | {speed / base:.2f}x | "
+                f"{prompt:.0f} ({prompt / top_prompt:.2f}x) | {gen:.1f} ({gen / top_gen:.2f}x) | "
                 f"{runs[0]['accepted']} | {q['parse_failures']:.1%} | {q['copies']:.1%} | "
                 f"{closer} | {d2} |"
             )
+    print("\nCeiling (bare llama.cpp context, all cores, medians): ")
+    for model in args.models.split(","):
+        top_prompt = statistics.median(c["prompt_tok_s"] for c in ceilings[model])
+        top_gen = statistics.median(c["gen_tok_s"] for c in ceilings[model])
+        print(
+            f"- {model}: prompt {top_prompt:.0f} tok/s (256 tokens from an empty context), "
+            f"generation {top_gen:.1f} tok/s"
+        )
 
 
 if __name__ == "__main__":
