@@ -36,7 +36,7 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from syncse.backbones import BackboneOptions
-    from syncse.evaluation.datadir import resolve_data_dir
+    from syncse.data.locations import resolve_data_dir
     from syncse.evaluation.encoding import CachedEncoder
     from syncse.evaluation.sts import correlations, cosine_scores, load_stsb_dev
     from syncse.models import load_encoder

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def captions(n: int) -> list[str]:
-    from syncse.synthesis.corpora import flickr8k_captions
+    from syncse.data.corpora import flickr8k_captions
 
     senteval = Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
     return flickr8k_captions(senteval, n)

@@ -47,7 +47,8 @@ async def sentences_for(model: str, rule: str, calls: int) -> list[list[str]]:
 
 
 def main() -> None:
-    from syncse.synthesis.filters import is_about_itself, normalise
+    from syncse.data.text import match_key
+    from syncse.synthesis.filters import is_about_itself
     from syncse.synthesis.pipeline import STAY_IN_THE_TEXT
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -63,7 +64,7 @@ def main() -> None:
         ):
             batches = asyncio.run(sentences_for(model, rule, args.calls))
             sentences = [s for batch in batches for s in batch]
-            words = [len(normalise(s).split()) for s in sentences] or [0]
+            words = [len(match_key(s).split()) for s in sentences] or [0]
             n = max(len(sentences), 1)
             print(
                 f"| {model} | {label} | {args.calls} | {len(sentences) / args.calls:.1f} | "

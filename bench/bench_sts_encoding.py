@@ -24,8 +24,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main() -> None:
+    from syncse.data.locations import resolve_data_dir
     from syncse.evaluation import EvaluationConfig, evaluate_model
-    from syncse.evaluation.datadir import resolve_data_dir
     from syncse.evaluation.runner import build_tasks
     from syncse.models import load_encoder
 

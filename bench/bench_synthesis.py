@@ -25,13 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def captions(n: int) -> list[str]:
-    from syncse.synthesis.corpora import flickr8k_captions
+    from syncse.data.corpora import flickr8k_captions
 
     senteval = Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
     return flickr8k_captions(senteval, n)
 
 
-def run_partial(sentences: list[str], backend) -> dict:
+def run_partial(sentences: list[str], backend, instance=None) -> dict:
+    """`backend`: the BackendConfig; `instance`: an already made backend for it."""
     from syncse.synthesis import SynthesisConfig, synthesize_partial
     from syncse.synthesis.config import FilterConfig
 
@@ -42,7 +43,7 @@ def run_partial(sentences: list[str], backend) -> dict:
             filters=FilterConfig(decontaminate=False),
         )
         start = time.perf_counter()
-        summary = synthesize_partial(config, sentences)
+        summary = synthesize_partial(config, sentences, backend=instance)
         seconds = time.perf_counter() - start
     run = summary["this_run"]
     assert run["cache_hits"] == 0
@@ -57,27 +58,18 @@ def run_partial(sentences: list[str], backend) -> dict:
 
 def record_requests(sentences: list[str], backend) -> list:
     """The exact requests the pipeline sends (recorded from one extra run)."""
-    import syncse.synthesis.pipeline as pipeline
+    from syncse.synthesis.backends import create_backend
 
     recorded: list = []
-    original = pipeline.create_backend
+    inner = create_backend(backend)
+    complete = inner.complete
 
-    def recording(config, seed=42):
-        inner = original(config, seed=seed)
-        complete = inner.complete
+    async def complete_and_record(request):
+        recorded.append(request)
+        return await complete(request)
 
-        async def complete_and_record(request):
-            recorded.append(request)
-            return await complete(request)
-
-        inner.complete = complete_and_record
-        return inner
-
-    pipeline.create_backend = recording
-    try:
-        run_partial(sentences, backend)
-    finally:
-        pipeline.create_backend = original
+    inner.complete = complete_and_record  # the instance's own method, not a module global
+    run_partial(sentences, backend, instance=inner)
     return recorded
 
 

@@ -69,7 +69,7 @@ def syncse_trainer(data: Path, steps: int, batch_size: int) -> float:
 def main() -> None:
     import torch
 
-    from syncse.evaluation.datadir import resolve_data_dir
+    from syncse.data.locations import resolve_data_dir
     from syncse.training.reference import sick_triplets, write_jsonl
 
     parser = argparse.ArgumentParser()

@@ -31,9 +31,12 @@ import shutil
 import statistics
 from pathlib import Path
 
-import yaml
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before anything imports huggingface_hub
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from syncse.pipeline.layout import RunLayout
+from syncse.synthesis.summary import SynthesisSummary
+from syncse.training.summary import TrainingSummary
+
 ROOT = Path(__file__).resolve().parents[1]
 #: Published triplet sets (small JSONL files with a dataset card each): an arm whose set is
 #: here trains on it instead of synthesizing, so every table reruns on a fresh clone.
@@ -46,7 +49,7 @@ def data_dir() -> Path:
 
 
 def captions(n: int) -> list[str]:
-    from syncse.synthesis.corpora import flickr8k_captions
+    from syncse.data.corpora import flickr8k_captions
 
     return flickr8k_captions(data_dir(), n)
 
@@ -84,7 +87,7 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
         config["out"] = str(out / arm)
         config["training"]["seed"] = int(seed)
         if config.pop("synthesis", None) is not None:
-            source = out / base / "data" / "triplets.jsonl"
+            source = RunLayout(out / base).triplets
             source = published_triplets(base, args.rows) or source
             if not source.exists():
                 raise SystemExit(f"{arm}: run the {base} arm first ({source} missing)")
@@ -125,19 +128,17 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
     # kept so that their cards' commands reproduce them.
     block = {"block_size": 1}
     if arm == "unsup":
+        from syncse.training.reference import write_jsonl
+
         rows = [{"sent0": s} for s in inputs.read_text().splitlines()]
-        path = out / "captions.jsonl"
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        config["triplets"] = str(path)
+        config["triplets"] = str(write_jsonl(rows, out / "captions.jsonl"))
         config["training"]["objective"] = "unsup"
     elif arm == "sick":
         from syncse.training.reference import sick_triplets, write_jsonl
 
         config["triplets"] = str(write_jsonl(sick_triplets(data_dir()), out / "sick.jsonl"))
     elif arm.startswith("scale"):
-        source = published_triplets(source_arm, args.rows) or (
-            out / source_arm / "data" / "triplets.jsonl"
-        )
+        source = published_triplets(source_arm, args.rows) or RunLayout(out / source_arm).triplets
         if not source.exists():
             raise SystemExit(f"{arm}: run the {source_arm} arm first ({source} missing)")
         config["triplets"] = str(source)
@@ -166,10 +167,10 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
 def run_arm(arm: str, args, out: Path, inputs: Path) -> None:
     from syncse.evaluation import EvaluationConfig, evaluate_model
     from syncse.evaluation.runner import write_results
-    from syncse.pipeline import load_run_config, run_pipeline
+    from syncse.pipeline import run_config_from_dict, run_pipeline
 
     if arm == "none":
-        target = out / "none" / "eval" / "trained.json"
+        target = RunLayout(out / "none").evaluation("trained")
         tasks = ["sts", "rerank"] + (["transfer"] if args.transfer else [])
         # Every arm's `syncse run` scores the same start model with the same settings first
         # (eval/start.json): reuse it rather than spend another evaluation.
@@ -181,7 +182,9 @@ def run_arm(arm: str, args, out: Path, inputs: Path) -> None:
             "limit": None,
             **{"layers": None, "pooling": None} | start_model(args),
         }
-        for start in sorted(out.glob("*/eval/start.json")):
+        for start in sorted(RunLayout(arm_dir).evaluation("start") for arm_dir in out.iterdir()):
+            if not start.exists():
+                continue
             found = json.loads(start.read_text())
             found["tasks"] = set(found["tasks"])
             if not target.exists() and all(found.get(k) == v for k, v in wanted.items()):
@@ -194,15 +197,14 @@ def run_arm(arm: str, args, out: Path, inputs: Path) -> None:
             )
             write_results(evaluate_model(config), target)
         return
-    path = out / f"{arm}.yaml"
-    path.write_text(yaml.safe_dump(arm_config(arm, args, out, inputs), sort_keys=False))
-    config = load_run_config(path)
+    # Built directly (no YAML text in between); `syncse run` saves it as the arm's config.yaml.
+    config = run_config_from_dict(arm_config(arm, args, out, inputs), origin=f"arm {arm}")
     if args.synthesize_only:
         if config.synthesis is not None:
             from syncse.pipeline.run import StageLog, synthesize_stage
 
             config.out.mkdir(parents=True, exist_ok=True)
-            synthesize_stage(config, StageLog(config.out / "stages.json"), print)
+            synthesize_stage(config, StageLog(config.layout.stages), print)
         return
     run_pipeline(config)
 
@@ -214,11 +216,11 @@ def run_transfer(arm: str, args, out: Path, limit: int | None) -> None:
     from syncse.evaluation import EvaluationConfig, evaluate_model
     from syncse.evaluation.runner import write_results
 
-    target = out / arm / "eval" / f"transfer-{limit or 'all'}.json"
+    target = RunLayout(out / arm).evaluation(f"transfer-{limit or 'all'}")
     if target.exists():
         return
     options = start_model(args) if arm == "none" else {}
-    model = args.model if arm == "none" else str(out / arm / "model")
+    model = args.model if arm == "none" else str(RunLayout(out / arm).model_dir)
     config = EvaluationConfig(
         model=model, data_dir=data_dir(), tasks=["transfer"], limit=limit, **options
     )
@@ -228,7 +230,7 @@ def run_transfer(arm: str, args, out: Path, limit: int | None) -> None:
 def transfer_avg(out: Path, arm: str, res: dict) -> str:
     if res["summary"].get("transfer"):
         return f"{res['summary']['transfer']['avg']:.2f}"
-    found = sorted((out / arm / "eval").glob("transfer-*.json"))
+    found = sorted(RunLayout(out / arm).evaluations.glob("transfer-*.json"))
     if not found:
         return "not run"
     sub = json.loads(found[-1].read_text())
@@ -243,15 +245,15 @@ def tables(out: Path, arms: list[str]) -> str:
         "|---|---:|---:|" + "---:|" * 10,
     ]
     for arm in arms:
-        result_path = out / arm / "eval" / "trained.json"
+        layout = RunLayout(out / arm)
+        result_path = layout.evaluation("trained")
         if not result_path.exists():
             lines.append(f"| {arm} | not run |" + " |" * 11)
             continue
         res = json.loads(result_path.read_text())
-        training = out / arm / "model" / "syncse_training.json"
-        info = json.loads(training.read_text()) if training.exists() else None
-        rows = info["data"]["training_examples"] if info else 0
-        steps = info["global_step"] if info else 0
+        info = TrainingSummary.load(layout.model_dir)
+        rows = info.data["training_examples"] if info else 0
+        steps = info.global_step if info else 0
         cells = [f"{res['tasks'][t]['spearman']:.2f}" for t in STS]
         cells.append(f"**{res['summary']['sts']['avg']:.2f}**")
         rerank = res["tasks"].get("Flickr8kCaptionRerank")
@@ -270,11 +272,8 @@ def seed_table(out: Path, arms: list[str], seeds: list[str]) -> str:
     ]
     for arm in arms:
         found = [(42, out / arm)] + [(int(s), out / f"seed{int(s)}-{arm}") for s in seeds]
-        results = [
-            (seed, json.loads((folder / "eval" / "trained.json").read_text()))
-            for seed, folder in found
-            if (folder / "eval" / "trained.json").exists()
-        ]
+        trained = [(seed, RunLayout(folder).evaluation("trained")) for seed, folder in found]
+        results = [(seed, json.loads(path.read_text())) for seed, path in trained if path.exists()]
         if len(results) < 2:
             lines.append(f"| {arm} | {len(results)} run | | | | |")
             continue
@@ -295,14 +294,13 @@ def preset_table(out: Path, presets: list[str]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for preset in presets:
-        run = out / f"partial-{preset}" / "data"
-        summary_path = run / "triplets.jsonl.summary.json"
-        if not summary_path.exists():
+        layout = RunLayout(out / f"partial-{preset}")
+        summary = SynthesisSummary.load(layout.triplets)
+        if summary is None:
             lines.append(f"| {preset} | not run |" + " |" * 8)
             continue
-        summary = json.loads(summary_path.read_text())
-        stats = json.loads((run / "stats.json").read_text())
-        answers = summary["this_run"]["answers"]
+        stats = json.loads(layout.stats.read_text())
+        answers = summary.this_run.answers
         total = sum(answers.values()) or 1
         failures = sum(v for k, v in answers.items() if k.endswith(("unparseable", "refusal")))
 
@@ -310,15 +308,15 @@ def preset_table(out: Path, presets: list[str]) -> str:
             n = sum(v for k, v in answers.items() if k.startswith(kind))
             return f"{answers.get(f'{kind}:copies_input', 0) / max(n, 1):.1%}"
 
-        inputs = summary["accepted"] + sum(summary["rejected"].values())
-        run_info = summary["this_run"]
-        seconds = max(run_info["seconds"], 1e-9)
+        inputs = summary.accepted + sum(summary.rejected.values())
+        run_info = summary.this_run
+        seconds = max(run_info.seconds, 1e-9)
         # Calls answered from the cache (an earlier, smaller run) took no time: count only
         # the inputs whose calls reached the model.
-        fresh = run_info["llm_calls"] / max(run_info["llm_calls"] + run_info["cache_hits"], 1)
-        tokens = run_info["prompt_tokens"] + run_info["completion_tokens"]
+        fresh = run_info.llm_calls / max(run_info.llm_calls + run_info.cache_hits, 1)
+        tokens = run_info.prompt_tokens + run_info.completion_tokens
         lines.append(
-            f"| {preset} | {inputs} | {summary['accepted']} | {failures / total:.1%} | "
+            f"| {preset} | {inputs} | {summary.accepted} | {failures / total:.1%} | "
             f"{copy_rate('positive')} | {copy_rate('negative')} | "
             f"{stats['similarity']['positive_closer_rate']:.1%} | "
             f"{stats['distinct_2']['positive']:.2f}/{stats['distinct_2']['negative']:.2f} | "

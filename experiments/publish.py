@@ -40,26 +40,29 @@ def _counts(rows: list[dict], key: str) -> str:
 
 
 def publish_arm(arm: str, out: Path, args, target: Path) -> Path:
-    """Copy `out/<arm>/data/triplets.jsonl` to `target/` with `dataset.json` and a card."""
+    """Copy an arm's triplets (`RunLayout.triplets`) to `target/` with `dataset.json` and a
+    card."""
+    from syncse.data.jsonl import read_jsonl
+    from syncse.pipeline.layout import RunLayout
     from syncse.synthesis.pools import load_pools
+    from syncse.synthesis.summary import SynthesisSummary
 
-    data = out / arm / "data"
-    source = data / "triplets.jsonl"
-    summary_path = data / "triplets.jsonl.summary.json"
-    if not summary_path.exists():
-        raise SystemExit(f"{arm}: synthesis has not finished ({summary_path} missing)")
-    summary = json.loads(summary_path.read_text())
-    config = yaml.safe_load((out / f"{arm}.yaml").read_text())
+    layout = RunLayout(out / arm)
+    source = layout.triplets
+    summary = SynthesisSummary.load(source)
+    if summary is None:
+        raise SystemExit(f"{arm}: synthesis has not finished ({layout.triplet_files.summary})")
+    config = yaml.safe_load(layout.config_copy.read_text())
     synthesis = config["synthesis"]
-    rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
+    rows = read_jsonl(source)
     mode, _, preset = arm.partition("-")
-    rejected = summary.get("rejected", {})
+    rejected = summary.rejected
     # Inputs asked for: captions annotated (partial) or triplets wanted (scratch), which is
     # what an experiment's --rows names.
     if mode == "partial":
-        inputs = summary.get("inputs") or len(rows) + sum(rejected.values())
+        inputs = summary.inputs or len(rows) + sum(rejected.values())
     else:
-        inputs = summary.get("wanted") or len(rows)
+        inputs = summary.wanted or len(rows)
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target / "triplets.jsonl")
     meta = {
@@ -70,14 +73,14 @@ def publish_arm(arm: str, out: Path, args, target: Path) -> Path:
         "rows": len(rows),
         "rejected": rejected,
         "synthesis": synthesis,
-        "this_run": summary.get("this_run"),
+        "this_run": summary.this_run.to_json(),
     }
     (target / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
     pools = load_pools(None)
     templates = {t.id: t.text for t in [*pools.positive, *pools.negative]}
     used = {r.get("pos_template") for r in rows} | {r.get("neg_template") for r in rows}
     sampling = synthesis.get("sampling", {})
-    run = summary.get("this_run") or {}
+    run = summary.this_run.to_json()
     what = (
         f"SynCSE-partial: for each of {inputs} Flickr8k train captions, {preset} wrote an "
         "entailed rewrite (`sent1`) and a contradiction (`hard_neg`)."

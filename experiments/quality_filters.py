@@ -54,6 +54,7 @@ def data_dir() -> Path:
 
 def filtered_set(name: str, arm: str, out: Path) -> Path:
     """The training file of an arm: the published set, or it filtered (made once, cached)."""
+    from syncse.data.triplets import TripletFiles
     from syncse.synthesis.config import BackendConfig, FilterConfig
     from syncse.synthesis.refilter import filter_triplets
 
@@ -63,18 +64,19 @@ def filtered_set(name: str, arm: str, out: Path) -> Path:
         return source
     target = out / "data" / f"{name}.{arm}.jsonl"
     if arm == "anchor-rules":  # what scratch now does before annotating: <= 32 words, and
-        from syncse.synthesis.filters import is_about_itself, normalise  # not about itself
+        from syncse.data.text import match_key  # not about itself
+        from syncse.synthesis.filters import is_about_itself
 
         keep = [
             line
             for line in source.read_text(encoding="utf-8").splitlines()
-            if len(normalise(json.loads(line)["sent0"]).split()) <= 32
+            if len(match_key(json.loads(line)["sent0"]).split()) <= 32
             and not is_about_itself(json.loads(line)["sent0"])
         ]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
         return target
-    if not (target.with_name(target.name + ".summary.json")).exists():
+    if not TripletFiles(target).summary.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         filters = FilterConfig(
             judge=arm == "judge", agreement_encoder="minilm" if arm == "agreement" else None

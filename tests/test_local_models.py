@@ -16,7 +16,7 @@ from syncse.synthesis.backends.llama_cpp_backend import (
     resolve_gguf,
 )
 from syncse.synthesis.backends.local_models import PRESETS, assemble_chunks
-from syncse.synthesis.config import BackendConfig
+from syncse.synthesis.config import LlamaCppOptions
 
 FEW_SHOT = (
     ("system", "Answer with the new sentence only."),
@@ -77,7 +77,7 @@ def test_every_preset_loads_and_writes_a_sentence(preset):
     assert path.stat().st_size > 50_000_000
 
     async def run():
-        backend = LlamaCppBackend(BackendConfig(model=preset, n_ctx=512))
+        backend = LlamaCppBackend(LlamaCppOptions(model=preset, n_ctx=512))
         try:
             return await backend.complete(
                 ChatRequest(FEW_SHOT, temperature=0.0, max_tokens=24, seed=1)
@@ -100,7 +100,7 @@ def test_parallel_contexts_answer_like_one_context():
     ]
 
     async def run(parallel: int) -> list[str]:
-        backend = LlamaCppBackend(BackendConfig(concurrency=parallel, n_threads=2, n_ctx=512))
+        backend = LlamaCppBackend(LlamaCppOptions(concurrency=parallel, n_threads=2, n_ctx=512))
         try:
             done = await asyncio.gather(*(backend.complete(r) for r in requests))
             return [c.text for c in done]

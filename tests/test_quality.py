@@ -191,8 +191,8 @@ def test_inline_judge_records_verdicts_and_is_part_of_the_files_identity(tmp_pat
 def test_scratch_anchors_keep_the_length_rule_and_do_not_describe_themselves(
     tmp_path, senteval_dir
 ):
+    from syncse.data.text import match_key
     from syncse.synthesis import synthesize_scratch
-    from syncse.synthesis.filters import normalise
 
     out = tmp_path / "s.jsonl"
     config = SynthesisConfig(
@@ -207,10 +207,10 @@ def test_scratch_anchors_keep_the_length_rule_and_do_not_describe_themselves(
         json.loads(x) for x in (tmp_path / "s.jsonl.rejected.jsonl").read_text().splitlines()
     ]
     assert rows
-    assert all(len(normalise(r["sent0"]).split()) <= 20 for r in rows)
+    assert all(len(match_key(r["sent0"]).split()) <= 20 for r in rows)
     assert not [r for r in rows if is_about_itself(r["sent0"])]
     too_long = [r for r in rejected if r["reason"] == "input_too_long"]
-    assert too_long and all(len(normalise(r["sent0"]).split()) > 20 for r in too_long)
+    assert too_long and all(len(match_key(r["sent0"]).split()) > 20 for r in too_long)
 
 
 def test_guided_loss_masks_an_in_batch_false_negative(minilm):

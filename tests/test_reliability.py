@@ -114,7 +114,7 @@ def test_bad_input_gets_one_line_error_and_no_output(
 
 
 def _captions(n: int) -> list[str]:
-    from syncse.synthesis.corpora import flickr8k_captions
+    from syncse.data.corpora import flickr8k_captions
 
     default = Path(__file__).parents[2] / "shared/data/senteval"
     return flickr8k_captions(Path(os.environ.get("SYNCSE_DATA_DIR", default)), n)

@@ -1,10 +1,10 @@
 import json
-from pathlib import Path
 
 import pytest
 
+from syncse.data.corpora import evaluation_sentences
+from syncse.data.text import match_key
 from syncse.synthesis import BackendConfig, SamplingConfig, SynthesisConfig, synthesize_partial
-from syncse.synthesis.filters import evaluation_sentences, normalise
 from syncse.synthesis.parsing import parse_list, parse_sentence
 from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResultStore
@@ -75,24 +75,21 @@ def test_decontamination_removes_flickr_captions_seen_in_sts(senteval_dir, flick
         for line in (flickr8k_dir / "Flickr8k.token.txt").read_text().splitlines()
         if "\t" in line
     ]
-    contaminated = [c for c in captions if normalise(c) in banned]
+    contaminated = [c for c in captions if match_key(c) in banned]
     assert len(contaminated) > 1000  # thousands of Flickr captions are STS/SICK test sentences
-    from syncse.synthesis.annotate import Annotator
-    from syncse.synthesis.config import SynthesisConfig
+    from collections import Counter
 
-    class NoBackend:
-        backend_id, concurrency = "none", 1
+    from syncse.synthesis.config import FilterConfig
+    from syncse.synthesis.selection import select_inputs
 
-    config = SynthesisConfig(out=Path("unused"))
-    store = ResultStore.__new__(ResultStore)
-    store.done, store.accepted_rows = set(), []
-    store.reject = lambda *a, **k: store.done.add(a[0])
-    annotator = Annotator(config, NoBackend(), load_pools(), None, store, banned, "fp")
-    todo = annotator.select([(c, {}) for c in captions[:5000]])
-    kept = {normalise(i.sentence) for i in todo}
+    selection = select_inputs(
+        [(c, {}) for c in captions[:5000]], "fp", FilterConfig(), banned, set()
+    )
+    kept = {match_key(i.sentence) for i in selection.todo}
     assert not kept & banned
-    assert annotator.counts["contaminated_input"] == len(
-        {normalise(c) for c in captions[:5000] if normalise(c) in banned}
+    reasons = Counter(reason for _, reason in selection.rejected)
+    assert reasons["contaminated_input"] == len(
+        {match_key(c) for c in captions[:5000] if match_key(c) in banned}
     )
 
 
@@ -234,15 +231,14 @@ def test_scratch_writes_sentences_then_annotates(tmp_path, senteval_dir):
 
 
 def test_flickr8k_captions_are_decontaminated_train_captions(senteval_dir):
-    from syncse.evaluation.reranking import read_flickr8k
-    from syncse.synthesis.corpora import flickr8k_captions
-    from syncse.synthesis.filters import evaluation_sentences, normalise
+    from syncse.data.corpora import evaluation_sentences, flickr8k_captions, read_flickr8k
+    from syncse.data.text import match_key
 
     small, large = flickr8k_captions(senteval_dir, 50), flickr8k_captions(senteval_dir, 500)
     assert small == large[:50]  # a bigger run extends a smaller one
     assert len(set(large)) == 500
     banned = evaluation_sentences(senteval_dir)
-    assert not [c for c in large if normalise(c) in banned]
+    assert not [c for c in large if match_key(c) in banned]
     train = {
         c
         for caps in read_flickr8k(senteval_dir.parent / "flickr8k", "train").values()

@@ -287,7 +287,7 @@ def test_decontamination_with_data_has_no_warning(tmp_path, senteval_dir):
 
 
 def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
-    from syncse import files
+    from syncse.data import files
 
     target = tmp_path / "summary.json"
     files.write_json_atomic(target, {"rows": 1})
@@ -314,7 +314,7 @@ def test_torn_records_from_an_older_crash_are_recomputed_not_trusted(tmp_path):
 
 
 def test_two_runs_on_one_output_folder_refuse(tmp_path, syncse_cli, monkeypatch):
-    from syncse.files import exclusive
+    from syncse.data.files import exclusive
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.jsonl").write_text(

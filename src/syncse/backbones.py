@@ -80,7 +80,8 @@ def dequantized_folder(preset: str, log=print) -> Path:
     Written beside the target and renamed when complete, so a killed conversion never leaves a
     folder that looks finished (the same rule as the assembled GGUF presets).
     """
-    from syncse.synthesis.backends.local_models import PRESETS, cache_dir
+    from syncse.data.locations import cache_dir
+    from syncse.synthesis.backends.local_models import PRESETS
 
     if preset not in PRESETS:
         raise SyncseError(

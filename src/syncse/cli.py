@@ -7,11 +7,15 @@ import os
 import sys
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from syncse.data.triplets import TripletFiles
 from syncse.errors import SyncseError
+
+if TYPE_CHECKING:
+    from syncse.synthesis.summary import SynthesisSummary
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -77,8 +81,8 @@ def evaluate(
     layers: _LAYERS = None,
 ) -> None:
     """Evaluate an embedding model on STS, transfer and reranking tasks."""
+    from syncse.data.locations import resolve_data_dir
     from syncse.evaluation import EvaluationConfig, evaluate_model, write_results
-    from syncse.evaluation.datadir import resolve_data_dir
     from syncse.evaluation.runner import results_markdown
 
     _check_backbone_options(pooling, layers)
@@ -210,10 +214,10 @@ def train(
         limit=limit,
     )
     summary = run_training(config, log=_echo)
-    if summary:
-        dev = summary["dev_spearman"]
+    if summary is not None:
+        dev = summary.dev_spearman
         _echo(
-            f"saved {out} ({summary['global_step']} steps, loss {summary['train_loss']:.4f}"
+            f"saved {out} ({summary.global_step} steps, loss {summary.train_loss:.4f}"
             + (f", STS-B dev {dev:.2f})" if dev is not None else ")")
         )
 
@@ -309,13 +313,23 @@ def _check_backend(kind: str) -> None:
         raise SyncseError(f"--backend {kind}: use {', '.join(BACKEND_KINDS)}")
 
 
+def _backend_config(**settings: Any):
+    """A BackendConfig from command-line values, its complaints as one-line errors."""
+    from syncse.synthesis.config import BackendConfig
+
+    try:
+        return BackendConfig(**settings)
+    except ValueError as exc:
+        raise SyncseError(f"--backend {settings['kind']}: {exc}") from None
+
+
 def _synthesis_config(options: dict[str, Any], limit: int | None = None):
     """Build a SynthesisConfig from the options both synthesize commands share.
 
     Typer needs each option in each command's signature, so the commands pass their
     `locals()` here rather than repeating eighteen arguments in two places.
     """
-    from syncse.synthesis import BackendConfig, FilterConfig, SamplingConfig, SynthesisConfig
+    from syncse.synthesis import FilterConfig, SamplingConfig, SynthesisConfig
 
     o = SimpleNamespace(**options)
     _check_backend(o.backend)
@@ -336,12 +350,12 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
         raise SyncseError(
             f"--model: name the model {o.base_url} serves (no default off OpenAI's own API)"
         )
-    data_dir = o.data_dir or (
-        Path(os.environ["SYNCSE_DATA_DIR"]) if os.environ.get("SYNCSE_DATA_DIR") else None
-    )
+    from syncse.data.locations import data_dir_from_env
+
+    data_dir = o.data_dir or data_dir_from_env()
     return SynthesisConfig(
         out=o.out,
-        backend=BackendConfig(
+        backend=_backend_config(
             kind=o.backend,
             model=o.model,
             base_url=o.base_url,
@@ -368,18 +382,18 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
     )
 
 
-def _report(summary: dict, fmt: str, out: Path) -> None:
+def _report(summary: SynthesisSummary, fmt: str, out: Path) -> None:
     if fmt == "csv":
         from syncse.synthesis.export import export_csv
 
         csv_path = export_csv(out)
         _echo(f"wrote {csv_path}")
-    if summary.get("wanted") and summary["accepted"] < summary["wanted"]:
-        _echo(f"note: {summary['accepted']} of {summary['wanted']} wanted; re-run to top up")
+    if summary.wanted and summary.accepted < summary.wanted:
+        _echo(f"note: {summary.accepted} of {summary.wanted} wanted; re-run to top up")
     _echo(
-        f"{summary['accepted']} rows in {out}; rejected: {summary['rejected'] or 'none'}; "
-        f"LLM calls {summary['this_run']['llm_calls']}, cache hits "
-        f"{summary['this_run']['cache_hits']}; summary in {out}.summary.json"
+        f"{summary.accepted} rows in {out}; rejected: {summary.rejected or 'none'}; "
+        f"LLM calls {summary.this_run.llm_calls}, cache hits "
+        f"{summary.this_run.cache_hits}; summary in {TripletFiles(out).summary}"
     )
 
 
@@ -495,7 +509,7 @@ def filter_cmd(
     pools: _POOLS = None,
 ) -> None:
     """Check an existing triplets file with the LLM judge and/or an encoder's agreement."""
-    from syncse.synthesis.config import BackendConfig, FilterConfig
+    from syncse.synthesis.config import FilterConfig
     from syncse.synthesis.refilter import filter_triplets
 
     _check_backend(backend)
@@ -506,7 +520,7 @@ def filter_cmd(
         agreement_encoder=agreement_encoder,
         agreement_max_positive_similarity=max_positive_similarity,
     )
-    backend_config = BackendConfig(
+    backend_config = _backend_config(
         kind=backend,
         model=model,
         base_url=base_url,
@@ -515,11 +529,11 @@ def filter_cmd(
         max_retries=max_retries,
     )
     summary = filter_triplets(data, out, filters, backend_config, seed=seed, pools=pools)
-    for note in summary["warnings"]:
+    for note in summary.warnings:
         _echo(f"warning: {note}")
     _echo(
-        f"kept {summary['kept']} of {summary['rows']} rows in {out}; "
-        f"rejected: {summary['rejected'] or 'none'}; summary in {out}.summary.json"
+        f"kept {summary.kept} of {summary.rows} rows in {out}; "
+        f"rejected: {summary.rejected or 'none'}; summary in {TripletFiles(out).summary}"
     )
 
 
@@ -542,7 +556,7 @@ def stats(
         encoder = load_encoder(model)
     result = triplet_stats(data, encoder)
     if json_out:
-        from syncse.files import write_json_atomic
+        from syncse.data.files import write_json_atomic
 
         write_json_atomic(json_out, result)
     typer.echo(stats_markdown(result, data))
@@ -563,10 +577,12 @@ def report(
     run_dir: Annotated[Path, typer.Argument(help="A `syncse run` output folder.")],
 ) -> None:
     """Rebuild report.md and the plots of a run folder from its files."""
+    from syncse.pipeline.layout import RunLayout
     from syncse.pipeline.report import write_report
 
-    if not (run_dir / "stages.json").exists():
-        raise SyncseError(f"{run_dir}: not a syncse run folder (no stages.json)")
+    stages = RunLayout(run_dir).stages
+    if not stages.exists():
+        raise SyncseError(f"{run_dir}: not a syncse run folder (no {stages.name})")
     _echo(f"wrote {write_report(run_dir)}")
 
 

@@ -8,22 +8,14 @@ from pathlib import Path
 import torch.distributed as dist
 
 from syncse.training import TrainingConfig, train
-from syncse.training import trainer as trainer_module
+from syncse.training.trainer import load_model
 
 data, out = Path(sys.argv[1]), Path(sys.argv[2])
-captured = {}
-original = trainer_module.load_model
-
-
-def capture(config, **kwargs):
-    captured["model"] = original(config, **kwargs)
-    return captured["model"]
-
-
-trainer_module.load_model = capture
-train(TrainingConfig(data=data, out=out, max_steps=3, batch_size=8, device="cpu", overwrite=True))
+config = TrainingConfig(data=data, out=out, max_steps=3, batch_size=8, device="cpu", overwrite=True)
+model = load_model(config)
+train(config, model=model)
 digest = hashlib.sha256()
-for name, tensor in sorted(captured["model"].state_dict().items()):
+for name, tensor in sorted(model.state_dict().items()):
     digest.update(name.encode())
     digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
 rank = dist.get_rank() if dist.is_initialized() else 0

@@ -17,11 +17,12 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.metrics import average_precision_score
 
+from syncse.data.corpora import read_flickr8k
+from syncse.data.jsonl import iter_jsonl
+from syncse.data.locations import find_flickr8k_dir
 from syncse.errors import DataError, SyncseError
-from syncse.evaluation.datadir import find_flickr8k_dir
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task
-from syncse.jsonl import iter_jsonl
+from syncse.evaluation.tasks import Task, register_task, subsample_indices
 
 RerankSample = dict[str, Any]
 
@@ -115,7 +116,7 @@ class HubRerankTask(Task):
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         source = self._local() if self._local().exists() else self.hub_name
-        samples = load_rerank_samples(source)[: self.limit]
+        samples = _limited(load_rerank_samples(source), self.limit)
         return rerank_metrics(encoder, samples) | {"source": str(source)}
 
 
@@ -150,7 +151,7 @@ class FileRerankTask(Task):
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         samples = self._samples if self._samples is not None else load_rerank_samples(self.path)
-        return rerank_metrics(encoder, samples[: self.limit])
+        return rerank_metrics(encoder, _limited(samples, self.limit))
 
 
 def bm25_matrix(docs: list[str], k1: float = 1.5, b: float = 0.75):
@@ -171,24 +172,6 @@ def bm25_matrix(docs: list[str], k1: float = 1.5, b: float = 0.75):
     return vectorizer, tf
 
 
-def read_flickr8k(directory: Path, split: str = "test") -> dict[str, list[str]]:
-    """Image id -> its captions (in file order), for the images of one split."""
-    images_file = directory / f"Flickr_8k.{split}Images.txt"
-    tokens_file = directory / "Flickr8k.token.txt"
-    wanted = {line.strip() for line in images_file.read_text().splitlines() if line.strip()}
-    captions: dict[str, list[str]] = {}
-    for number, line in enumerate(tokens_file.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        key, sep, caption = line.partition("\t")
-        if not sep:
-            raise DataError(tokens_file, "expected '<image>#<n><TAB><caption>'", number)
-        image = key.split("#")[0]
-        if image in wanted:
-            captions.setdefault(image, []).append(" ".join(caption.split()))
-    return {image: captions[image] for image in sorted(captions)}
-
-
 def build_flickr8k_rerank(
     directory: Path, negatives: int = 20, limit: int | None = None
 ) -> list[RerankSample]:
@@ -203,12 +186,12 @@ def build_flickr8k_rerank(
     owner_arr = np.asarray(owner)
     vectorizer, weights = bm25_matrix(docs)
     queries = (vectorizer.transform(docs) > 0).astype(np.float64)
-    n_queries = len(docs) if limit is None else min(limit, len(docs))
+    picked = subsample_indices(len(docs), limit)
     samples = []
-    for start in range(0, n_queries, 500):
-        stop = min(start + 500, n_queries)
-        scores = (queries[start:stop] @ weights.T).toarray()
-        for row, qi in enumerate(range(start, stop)):
+    for start in range(0, len(picked), 500):
+        chunk = picked[start : start + 500]
+        scores = (queries[chunk] @ weights.T).toarray()
+        for row, qi in enumerate(chunk):
             same = owner_arr == owner[qi]
             s = np.where(same, -np.inf, scores[row])
             positives = [docs[j] for j in np.flatnonzero(same) if j != qi]
@@ -223,6 +206,10 @@ def build_flickr8k_rerank(
                 }
             )
     return samples
+
+
+def _limited(samples: list[RerankSample], limit: int | None) -> list[RerankSample]:
+    return [samples[i] for i in subsample_indices(len(samples), limit)]
 
 
 @register_task

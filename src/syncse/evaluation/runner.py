@@ -135,7 +135,7 @@ def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> di
 
 def write_results(results: dict[str, Any], out: Path) -> Path:
     """Write JSON to `out` and the markdown table beside it (`.md`). Returns the markdown path."""
-    from syncse.files import write_text_atomic
+    from syncse.data.files import write_text_atomic
 
     # Atomic, with unique temporary names: a crash never leaves a half-written results file,
     # and two processes writing the shared start-model scores never write into one temp file.

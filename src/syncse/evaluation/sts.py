@@ -17,13 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
+from syncse.data.text import collapse_whitespace
 from syncse.errors import DataError
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task
-
-
-def _normalise(sentence: str) -> str:
-    return " ".join(sentence.split())
+from syncse.evaluation.tasks import Task, register_task, subsample_indices
 
 
 @dataclass
@@ -38,7 +35,7 @@ class PairSet:
         """At most `limit` pairs, a fixed random subset (a quick check, not a published figure)."""
         if limit is None or len(self.gold) <= limit:
             return self
-        keep = np.sort(np.random.default_rng(0).choice(len(self.gold), size=limit, replace=False))
+        keep = subsample_indices(len(self.gold), limit)
         return PairSet([self.left[i] for i in keep], [self.right[i] for i in keep], self.gold[keep])
 
 
@@ -69,8 +66,8 @@ def load_sts_subset(directory: Path, subset: str) -> PairSet:
             gold.append(float(score))
         except ValueError as exc:
             raise DataError(gold_path, f"score {score!r} is not a number", line=number) from exc
-        left.append(_normalise(parts[0]))
-        right.append(_normalise(parts[1]))
+        left.append(collapse_whitespace(parts[0]))
+        right.append(collapse_whitespace(parts[1]))
     return PairSet(left, right, np.asarray(gold, dtype=np.float64))
 
 
@@ -94,8 +91,8 @@ def load_tsv_pairs(path: Path, cols: tuple[int, int, int], skip_header: bool) ->
             gold.append(float(parts[score_col]))
         except ValueError as exc:
             raise DataError(path, f"score {parts[score_col]!r} is not a number", number) from exc
-        left.append(_normalise(parts[a_col]))
-        right.append(_normalise(parts[b_col]))
+        left.append(collapse_whitespace(parts[a_col]))
+        right.append(collapse_whitespace(parts[b_col]))
     return PairSet(left, right, np.asarray(gold, dtype=np.float64))
 
 

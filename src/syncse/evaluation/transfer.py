@@ -26,7 +26,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
 from syncse.errors import DataError
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task
+from syncse.evaluation.tasks import Task, register_task, subsample_indices
 
 C_GRID = [2.0**t for t in range(-2, 4)]
 SEED = 1111
@@ -71,12 +71,6 @@ def kfold_accuracy(x: np.ndarray, y: np.ndarray, folds: int = 10) -> dict[str, A
     }
 
 
-def _subsample(n: int, limit: int | None, salt: int = 0) -> np.ndarray:
-    if limit is None or n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(SEED + salt).choice(n, size=limit, replace=False))
-
-
 class BinaryCVTask(Task):
     """Two files of sentences, one per class; 10-fold CV accuracy."""
 
@@ -95,7 +89,7 @@ class BinaryCVTask(Task):
             lines = _read(self.data_dir / self.folder / name, encoding="latin-1")
             sentences += [" ".join(s.split()) for s in lines]
             labels += [label] * len(lines)
-        idx = _subsample(len(sentences), self.limit)
+        idx = subsample_indices(len(sentences), self.limit, SEED)
         x = encoder.encode([sentences[i] for i in idx])
         y = np.asarray(labels)[idx]
         result = kfold_accuracy(x, y)
@@ -144,7 +138,7 @@ class SST2(Task):
                 raise DataError(path, f"expected 'sentence<TAB>0|1', got label {label!r}", number)
             sentences.append(" ".join(text.split()))
             labels.append(int(label))
-        idx = _subsample(len(sentences), self.limit, salt)
+        idx = subsample_indices(len(sentences), self.limit, SEED + salt)
         return self._encoder.encode([sentences[i] for i in idx]), np.asarray(labels)[idx]
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
@@ -197,7 +191,7 @@ class TREC(Task):
                 raise DataError(path, "expected 'COARSE:fine question text'", number)
             sentences.append(" ".join(rest.split()))
             labels.append(head.split(":")[0])
-        idx = _subsample(len(sentences), self.limit, salt)
+        idx = subsample_indices(len(sentences), self.limit, SEED + salt)
         return encoder.encode([sentences[i] for i in idx]), np.asarray(labels)[idx]
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
@@ -224,7 +218,7 @@ class MRPC(Task):
             labels.append(int(parts[0]))
             left.append(" ".join(parts[3].split()))
             right.append(" ".join(parts[4].split()))
-        idx = _subsample(len(labels), self.limit, salt)
+        idx = subsample_indices(len(labels), self.limit, SEED + salt)
         u = encoder.encode([left[i] for i in idx])
         v = encoder.encode([right[i] for i in idx])
         return np.hstack([u, v, np.abs(u - v), u * v]), np.asarray(labels)[idx]

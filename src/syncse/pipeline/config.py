@@ -8,15 +8,16 @@ Paths are relative to the current directory, as with the command-line flags.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from syncse.data.locations import data_dir_from_env
 from syncse.errors import SyncseError
 from syncse.evaluation.runner import EvaluationConfig
+from syncse.pipeline.layout import RunLayout
 from syncse.synthesis.config import SynthesisConfig
 from syncse.training.config import TrainingConfig
 
@@ -70,10 +71,18 @@ class RunConfig:
     evaluation: EvaluationConfig | None
     #: Each section as the user wrote it (with defaults filled in), for stage keys and the report.
     sections: dict[str, Any] = field(default_factory=dict)
+    #: The whole config as given (what the run folder's `config.yaml` holds).
+    raw: dict[str, Any] = field(default_factory=dict)
+    #: False when built by `run_config_from_dict` (`path` is then only a label).
+    from_file: bool = True
+
+    @property
+    def layout(self) -> RunLayout:
+        return RunLayout(self.out)
 
     @property
     def model_dir(self) -> Path:
-        return self.out / "model"
+        return self.layout.model_dir
 
 
 class _Lines:
@@ -163,6 +172,17 @@ def load_run_config(path: str | Path) -> RunConfig:
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SyncseError(f"{where}: not valid YAML ({problem})") from None
+    return _from_mapping(raw, path, lines, from_file=True)
+
+
+def run_config_from_dict(raw: dict[str, Any], origin: str = "run config") -> RunConfig:
+    """The same config built from a mapping rather than a YAML file (experiments, notebooks):
+    the same validation, with `origin` naming it in error messages. `syncse run` saves it as
+    the run folder's `config.yaml` all the same."""
+    return _from_mapping(raw, Path(origin), _Lines(""), from_file=False)
+
+
+def _from_mapping(raw: Any, path: Path, lines: _Lines, from_file: bool) -> RunConfig:
     if not isinstance(raw, dict):
         raise SyncseError(f"{path}: expected a mapping of sections (out, synthesis, training, ...)")
     for key in raw:
@@ -178,9 +198,8 @@ def load_run_config(path: str | Path) -> RunConfig:
         raise SyncseError(f"{path}: missing `out:` (the run's output folder)")
     out = Path(str(raw["out"]))
     model = str(raw.get("model", "minilm"))
-    env_dir = os.environ.get("SYNCSE_DATA_DIR")
     data_dir = Path(str(raw["data_dir"])) if raw.get("data_dir") else None
-    data_dir = data_dir or (Path(env_dir) if env_dir else None)
+    data_dir = data_dir or data_dir_from_env()
     # Resolved once here, so `../shared/data/senteval` and its absolute spelling key every stage
     # (synthesis, training, the shared start-model scores) the same way.
     data_dir = data_dir.resolve() if data_dir else None
@@ -199,7 +218,7 @@ def load_run_config(path: str | Path) -> RunConfig:
         # The run folder is the pipeline's own: triplets from other settings are replaced by a
         # fresh file (the response cache keeps every answer), never mixed with new ones.
         section |= {
-            "out": str(out / "data" / "triplets.jsonl"),
+            "out": str(RunLayout(out).triplets),
             "data_dir": data_dir,
             "if_changed": "restart",
         }
@@ -213,7 +232,7 @@ def load_run_config(path: str | Path) -> RunConfig:
     training_section = dict(raw.get("training") or {})
     training_section |= {
         "data": str(triplets),
-        "out": str(out / "model"),
+        "out": str(RunLayout(out).model_dir),
         "model": model,
         "data_dir": data_dir,
     }
@@ -235,4 +254,6 @@ def load_run_config(path: str | Path) -> RunConfig:
         training=training,
         evaluation=evaluation,
         sections={k: raw.get(k) for k in ("synthesis", "training", "evaluation", "triplets")},
+        raw=raw,
+        from_file=from_file,
     )

@@ -1,8 +1,8 @@
 """`report.md` and PNG plots for a run folder: the outcome at a glance.
 
-Reads only files in the run folder (eval/*.json, data/stats.json, the synthesis summary,
-model/syncse_training.json, stages.json), so a report can be rebuilt at any time without
-recomputing anything: `syncse report RUN_DIR`.
+Reads only files in the run folder (`RunLayout`: the evaluation results, the data statistics,
+the synthesis and training summaries, the stage log), so a report can be rebuilt at any time
+without recomputing anything: `syncse report RUN_DIR`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from syncse.data.files import read_json_or_none, write_text_atomic
 from syncse.evaluation.runner import CATEGORY_TITLES, SHORT_NAMES
-from syncse.files import read_json_or_none, write_text_atomic
+from syncse.pipeline.layout import RunLayout
+from syncse.synthesis.summary import SynthesisSummary
+from syncse.training.summary import TrainingSummary
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -145,15 +148,16 @@ def plot_training(history: list[dict[str, Any]], target: Path) -> Path | None:
 
 
 def write_report(run_dir: Path) -> Path:
-    run_dir = Path(run_dir)
-    plots = run_dir / "plots"
+    layout = RunLayout(Path(run_dir))
+    run_dir = layout.root
+    plots = layout.plots
     plots.mkdir(exist_ok=True)
-    start = _load(run_dir / "eval" / "start.json")
-    trained = _load(run_dir / "eval" / "trained.json")
-    stats = _load(run_dir / "data" / "stats.json")
-    synthesis = _load(run_dir / "data" / "triplets.jsonl.summary.json")
-    training = _load(run_dir / "model" / "syncse_training.json")
-    stages = _load(run_dir / "stages.json") or {}
+    start = _load(layout.evaluation("start"))
+    trained = _load(layout.evaluation("trained"))
+    stats = _load(layout.stats)
+    synthesis = SynthesisSummary.load(layout.triplets)
+    training = TrainingSummary.load(layout.model_dir)
+    stages = _load(layout.stages) or {}
 
     lines = [f"# syncse run: {run_dir.name}", ""]
     if start and trained:
@@ -165,7 +169,7 @@ def write_report(run_dir: Path) -> Path:
             lines += [f"Evaluated on at most {trained['limit']} examples per split.", ""]
         lines += ["## Evaluation", ""] + comparison_tables(start, trained)
         if plot_scores(start, trained, plots / "scores.png"):
-            lines += ["![STS start vs trained](plots/scores.png)", ""]
+            lines += [f"![STS start vs trained]({layout.relative(plots / 'scores.png')})", ""]
     else:
         lines += [
             "## Evaluation",
@@ -177,30 +181,31 @@ def write_report(run_dir: Path) -> Path:
 
     lines += ["## Training data", ""]
     if synthesis:
-        run = synthesis["this_run"]
+        run = synthesis.this_run
         rejected = ", ".join(
             f"{count} {reason.replace('_', ' ')}"
-            for reason, count in sorted(synthesis["rejected"].items(), key=lambda kv: -kv[1])
+            for reason, count in sorted(synthesis.rejected.items(), key=lambda kv: -kv[1])
         )
+        rejected_file = layout.relative(layout.triplet_files.rejected)
         lines += [
-            f"Written by `{synthesis['backend']}`: {synthesis['accepted']} rows accepted; "
-            f"rejected: {rejected or 'none'} (each listed in `data/triplets.jsonl.rejected.jsonl`)."
-            f" Last run: {run['llm_calls']} LLM calls, "
-            f"{run['cache_hits']} cache hits, {run['prompt_tokens'] + run['completion_tokens']} "
+            f"Written by `{synthesis.backend}`: {synthesis.accepted} rows accepted; "
+            f"rejected: {rejected or 'none'} (each listed in `{rejected_file}`)."
+            f" Last run: {run.llm_calls} LLM calls, "
+            f"{run.cache_hits} cache hits, {run.prompt_tokens + run.completion_tokens} "
             "tokens.",
             "",
         ]
-        lines += [f"**Warning:** {w}." for w in synthesis.get("warnings", [])]
-        lines += [""] if synthesis.get("warnings") else []
+        lines += [f"**Warning:** {w}." for w in synthesis.warnings]
+        lines += [""] if synthesis.warnings else []
     if stats:
         from syncse.synthesis.stats import stats_markdown
 
-        table = stats_markdown(stats, run_dir / "data" / "triplets.jsonl").splitlines()[2:]
+        table = stats_markdown(stats, layout.triplets).splitlines()[2:]
         lines += table + [""]
 
     if training:
-        cfg = training["config"]
-        dev = training.get("dev_spearman")
+        cfg = training.config
+        dev = training.dev_spearman
         backbone = [
             f"{cfg[k]} {label}"
             for k, label in (("layers", "layers"), ("pooling", "pooling"))
@@ -210,9 +215,9 @@ def write_report(run_dir: Path) -> Path:
         lines += [
             "## Training",
             "",
-            f"{cfg['objective']} SimCSE from {start}: {training['global_step']} steps, "
+            f"{cfg['objective']} SimCSE from {start}: {training.global_step} steps, "
             f"batch {cfg['batch_size']}, lr {cfg['learning_rate']}, temperature "
-            f"{cfg['temperature']}; final training loss {training['train_loss']:.4f}"
+            f"{cfg['temperature']}; final training loss {training.train_loss:.4f}"
             + (f"; STS-B dev {dev:.2f}" if dev is not None else "")
             + ".",
             "",
@@ -224,8 +229,8 @@ def write_report(run_dir: Path) -> Path:
                 "LLM-written data alone.",
                 "",
             ]
-        if plot_training(training.get("log_history", []), plots / "training.png"):
-            lines += ["![training curve](plots/training.png)", ""]
+        if plot_training(training.log_history, plots / "training.png"):
+            lines += [f"![training curve]({layout.relative(plots / 'training.png')})", ""]
 
     if stages:
         lines += [
@@ -240,8 +245,9 @@ def write_report(run_dir: Path) -> Path:
             )
         lines.append("")
     lines.append(
-        "Configuration: `config.yaml`; model: `model/` (loads with `SentenceTransformer`)."
+        f"Configuration: `{layout.relative(layout.config_copy)}`; model: "
+        f"`{layout.relative(layout.model_dir)}/` (loads with `SentenceTransformer`)."
     )
-    target = run_dir / "report.md"
+    target = layout.report
     write_text_atomic(target, "\n".join(lines) + "\n")
     return target

@@ -19,8 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from syncse.data.files import exclusive, read_json_or_none, write_json_atomic, write_text_atomic
+from syncse.data.locations import cache_dir
+from syncse.data.triplets import TripletFiles
 from syncse.errors import DataError, SyncseError
-from syncse.files import exclusive, read_json_or_none, write_json_atomic
 from syncse.pipeline.config import RunConfig
 
 
@@ -59,8 +63,6 @@ def shared_start_scores(key: str) -> Path:
     """Scores of an untrained start model, shared by every run folder on this machine: each
     config that starts from all-MiniLM-L6-v2 would otherwise spend the same ~2 minutes (STS)
     or ~15 minutes (with transfer) scoring it again."""
-    from syncse.synthesis.backends.local_models import cache_dir
-
     return cache_dir() / "evaluations" / f"start-{key}.json"
 
 
@@ -123,15 +125,15 @@ def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
             source.per_call,
             temperature=source.generation_temperature,
         )
-    if summary.get("wanted") and summary["accepted"] < summary["wanted"]:
+    if summary.wanted and summary.accepted < summary.wanted:
         log(
-            f"      note: {summary['accepted']} of the {summary['wanted']} triplets wanted "
+            f"      note: {summary.accepted} of the {summary.wanted} triplets wanted "
             "(the LLM wrote or kept fewer sentences); re-run to top up from the cache"
         )
-    if summary["accepted"] < 2:
+    if summary.accepted < 2:
         raise SyncseError(
-            f"{config.triplets}: synthesis produced {summary['accepted']} usable rows; "
-            f"rejected: {summary['rejected']}; see {config.triplets}.summary.json"
+            f"{config.triplets}: synthesis produced {summary.accepted} usable rows; "
+            f"rejected: {summary.rejected}; see {TripletFiles(config.triplets).summary}"
         )
     stages.mark("synthesize", key, "done", time.time() - start)
 
@@ -146,7 +148,7 @@ def _data_stats(config: RunConfig, data_key: str, start_key: str, log) -> None:
     from syncse.synthesis.stats import triplet_stats
 
     training = config.training
-    target = config.out / "data" / "stats.json"
+    target = config.layout.stats
     source = {"triplets": data_key, "model": start_key}
     if training.layers is not None or training.pooling is not None:
         source |= {"layers": training.layers, "pooling": training.pooling}
@@ -169,7 +171,7 @@ def _train(config: RunConfig, stages: StageLog, data_key: str, log) -> str:
     training = config.training
     key = _digest(training.to_json(), data_key)
     model_dir = config.model_dir
-    if stages.done("train", key) and (model_dir / "syncse_training.json").exists():
+    if stages.done("train", key) and config.layout.training_summary.exists():
         log(f"[2/4] train: up to date ({model_dir})")
         return key
     if stages.started_with("train", key) and model_dir.exists():
@@ -208,7 +210,7 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
         ("start", config.model, start_key, start_options),
         ("trained", str(config.model_dir), train_key, {"layers": None, "pooling": None}),
     ):
-        target = config.out / "eval" / f"{name}.json"
+        target = config.layout.evaluation(name)
         key = _digest(section, identity, str(config.data_dir), options)
         stage = f"evaluate:{name}"
         if stages.done(stage, key) and target.exists():
@@ -248,8 +250,12 @@ def _run_stages(config: RunConfig, log) -> Path:
     from syncse.pipeline.report import write_report
 
     # The config as given: it names environment variables, never holds their values.
-    shutil.copyfile(config.path, config.out / "config.yaml")
-    stages = StageLog(config.out / "stages.json")
+    if config.from_file:
+        shutil.copyfile(config.path, config.layout.config_copy)
+    else:  # built from a mapping (run_config_from_dict)
+        text = yaml.safe_dump(config.raw, sort_keys=False, allow_unicode=True)
+        write_text_atomic(config.layout.config_copy, text)
+    stages = StageLog(config.layout.stages)
     if config.synthesis is not None:
         synthesize_stage(config, stages, log)
     elif not config.triplets.exists():

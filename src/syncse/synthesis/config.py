@@ -13,9 +13,73 @@ from typing import Any, Literal
 BACKEND_KINDS = ("openai", "llama-cpp", "llama-server")
 
 
+@dataclass(frozen=True)
+class OpenAIOptions:
+    """An OpenAI-compatible HTTP server: OpenAI's API, vLLM, llama.cpp's server, Ollama."""
+
+    model: str
+    #: None: OpenAI's own API.
+    base_url: str | None = None
+    api_key_env: str | None = None
+    #: Concurrent HTTP requests.
+    concurrency: int = 8
+    timeout: float = 60.0
+    max_retries: int = 6
+
+
+@dataclass(frozen=True)
+class LlamaCppOptions:
+    """A GGUF model in this process (llama-cpp-python)."""
+
+    model: str = "smollm2-135m"
+    #: Model contexts decoding at once, sharing the CPU threads.
+    concurrency: int = 1
+    n_ctx: int = 2048
+    #: CPU threads in all; None = every core.
+    n_threads: int | None = None
+    #: Own GGUF files only (presets know theirs): False = a base model, few-shot completion.
+    chat_template: bool = True
+
+
+@dataclass(frozen=True)
+class LlamaServerOptions:
+    """A GGUF model behind a llama-server that syncse starts and stops."""
+
+    model: str = "smollm2-135m"
+    #: The server's slots (`--parallel`), whose tokens it decodes in one batch.
+    slots: int = 2
+    #: Context per slot.
+    n_ctx: int = 2048
+    n_threads: int | None = None
+    #: False (a base model) is refused: the server speaks chat only.
+    chat_template: bool = True
+    timeout: float = 60.0
+    max_retries: int = 6
+
+
+BackendOptions = OpenAIOptions | LlamaCppOptions | LlamaServerOptions
+
+#: Which `BackendConfig` settings each kind reads (`concurrency` is llama-server's `slots`).
+_OWN_SETTINGS = {
+    "openai": {"model", "base_url", "api_key_env", "concurrency", "timeout", "max_retries"},
+    "llama-cpp": {"model", "concurrency", "n_ctx", "n_threads", "chat_template"},
+    "llama-server": {
+        "model",
+        "concurrency",
+        "n_ctx",
+        "n_threads",
+        "chat_template",
+        "timeout",
+        "max_retries",
+    },
+}
+
+
 @dataclass
 class BackendConfig:
-    """Which LLM writes the data. `kind` picks the backend; the rest is per kind."""
+    """Which LLM writes the data, as a user writes it: flat keys (`backend:` in a run config,
+    `--backend`/`--model`/... on the command line), of which each kind reads its own
+    (`options()` returns that kind's typed options; a setting of another kind is an error)."""
 
     kind: Literal["openai", "llama-cpp", "llama-server"] = "llama-cpp"
     #: llama-cpp, llama-server: preset or .gguf path (default smollm2-135m); openai: the
@@ -31,7 +95,6 @@ class BackendConfig:
     concurrency: int | None = None
     timeout: float = 60.0
     max_retries: int = 6
-    json_mode: bool = False
     n_ctx: int = 2048
     n_threads: int | None = None  # llama-cpp: CPU threads in all (default: every core)
     chat_template: bool = True  # llama-cpp, own GGUF: False = base model, few-shot completion
@@ -43,8 +106,45 @@ class BackendConfig:
             self.model = "smollm2-135m"
         elif self.model is None and self.base_url is None:
             self.model = "gpt-4o-mini"  # OpenAI's API; another server's model must be named
+        if self.kind not in BACKEND_KINDS:
+            raise ValueError(f"kind {self.kind}: use {', '.join(BACKEND_KINDS)}")
         if self.concurrency is None:
             self.concurrency = {"openai": 8, "llama-server": 2}.get(self.kind, 1)
+        own = _OWN_SETTINGS.get(self.kind, set()) | {"kind", "price_per_million"}
+        defaults = BackendConfig.__dataclass_fields__
+        for name, spec in defaults.items():
+            if name not in own and getattr(self, name) != spec.default:
+                users = [k for k, names in _OWN_SETTINGS.items() if name in names]
+                raise ValueError(
+                    f"{name}: a setting of the {' and '.join(users)} backend"
+                    f"{'s' if len(users) > 1 else ''}; kind {self.kind} does not use it"
+                )
+
+    def options(self) -> BackendOptions:
+        """The typed options of this config's kind."""
+        assert self.model is not None and self.concurrency is not None  # set by __post_init__
+        if self.kind == "openai":
+            return OpenAIOptions(
+                self.model,
+                self.base_url,
+                self.api_key_env,
+                self.concurrency,
+                self.timeout,
+                self.max_retries,
+            )
+        if self.kind == "llama-cpp":
+            return LlamaCppOptions(
+                self.model, self.concurrency, self.n_ctx, self.n_threads, self.chat_template
+            )
+        return LlamaServerOptions(
+            self.model,
+            self.concurrency,
+            self.n_ctx,
+            self.n_threads,
+            self.chat_template,
+            self.timeout,
+            self.max_retries,
+        )
 
 
 @dataclass
@@ -125,7 +225,9 @@ class SynthesisConfig:
         fingerprint skips finished inputs; a changed one starts new keys."""
         b = self.backend
         material: dict[str, Any] = {
-            "backend": [b.kind, b.model, b.json_mode, b.chat_template],
+            # The third item was a never-read `json_mode` flag, always False: kept so that
+            # fingerprints (and every stored row's key) stay what they were.
+            "backend": [b.kind, b.model, False, b.chat_template],
             "sampling": asdict(self.sampling),
             "seed": self.seed,
             "max_attempts": self.max_attempts,

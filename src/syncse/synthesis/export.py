@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
-from syncse.files import write_text_atomic
+from syncse.data.files import write_text_atomic
+from syncse.data.jsonl import read_jsonl
+from syncse.data.triplets import TripletFiles
 
 
 def export_csv(jsonl: Path, out: Path | None = None) -> Path:
-    out = out or jsonl.with_suffix(".csv")
+    out = out or TripletFiles(jsonl).csv
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["sent0", "sent1", "hard_neg"])
-    with jsonl.open(encoding="utf-8") as src:
-        for line in src:
-            if line.strip():
-                row = json.loads(line)
-                writer.writerow([row["sent0"], row["sent1"], row["hard_neg"]])
+    for row in read_jsonl(jsonl):
+        writer.writerow([row["sent0"], row["sent1"], row["hard_neg"]])
     write_text_atomic(out, buffer.getvalue())
     return out

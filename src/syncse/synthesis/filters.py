@@ -12,14 +12,7 @@ from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
-_WORDS = re.compile(r"\w+")
-
-
-def normalise(text: str) -> str:
-    """Lowercased word tokens: equal under this means 'the same sentence' for every filter
-    (catches case, spacing and punctuation variants like 'A dog runs .' / 'a dog runs')."""
-    return " ".join(_WORDS.findall(text.lower()))
-
+from syncse.data.text import match_key
 
 _ABOUT_ITSELF = re.compile(
     r"\b(?:this|these|the following|each|those|the above) "
@@ -39,30 +32,10 @@ def is_about_itself(sentence: str) -> bool:
     return bool(_ABOUT_ITSELF.search(sentence))
 
 
-def evaluation_sentences(senteval_dir: Path) -> set[str]:
-    """Normalised sentences of the STS12-16, STS-B and SICK *test* sets (all pairs, including
-    those SentEval skips), so synthetic data never contains what a model is judged on."""
-    found: set[str] = set()
-    sts = senteval_dir / "STS"
-    for path in sorted(sts.glob("STS1*-en-test/STS.input.*.txt")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            found.update(normalise(s) for s in line.split("\t")[:2])
-    stsb = sts / "STSBenchmark" / "sts-test.csv"
-    if stsb.exists():
-        for line in stsb.read_text(encoding="utf-8").splitlines():
-            found.update(normalise(s) for s in line.split("\t")[5:7])
-    sick = senteval_dir / "SICK" / "SICK_test_annotated.txt"
-    if sick.exists():
-        for line in sick.read_text(encoding="utf-8").splitlines()[1:]:
-            found.update(normalise(s) for s in line.split("\t")[1:3])
-    found.discard("")
-    return found
-
-
 def read_exclude_file(path: Path) -> set[str]:
     from syncse.synthesis.inputs import read_sentences
 
-    return {normalise(s) for s in read_sentences(path)}
+    return {match_key(s) for s in read_sentences(path)}
 
 
 class NearDuplicateIndex:
@@ -74,7 +47,7 @@ class NearDuplicateIndex:
         self._n = 0
 
     def _minhash(self, text: str) -> MinHash:
-        words = normalise(text).split()
+        words = match_key(text).split()
         shingles = set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
         mh = MinHash(num_perm=self.num_perm, seed=1)
         for s in shingles or {""}:
@@ -100,7 +73,7 @@ class RowFilter:
         self.counts: Counter[str] = Counter()
 
     def check(self, anchor: str, positive: str, negative: str) -> str | None:
-        a, p, n = normalise(anchor), normalise(positive), normalise(negative)
+        a, p, n = match_key(anchor), match_key(positive), match_key(negative)
         reason = None
         if p == a:
             reason = "positive_copies_input"

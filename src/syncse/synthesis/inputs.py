@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from syncse.data.jsonl import MAX_LINE_CHARS, iter_jsonl
 from syncse.errors import DataError, SyncseError
-from syncse.jsonl import MAX_LINE_CHARS, iter_jsonl
 
 csv.field_size_limit(10_000_000)
 

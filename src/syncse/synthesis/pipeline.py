@@ -16,16 +16,20 @@ from typing import Any
 
 from tqdm import tqdm
 
-from syncse.files import exclusive
-from syncse.synthesis.annotate import Annotator, gather_or_cancel, input_key, write_summary
-from syncse.synthesis.backends import ChatRequest, create_backend
+from syncse.data.corpora import evaluation_sentences
+from syncse.data.files import exclusive
+from syncse.data.triplets import TripletFiles
+from syncse.synthesis.annotate import Annotator, gather_or_cancel, write_summary
+from syncse.synthesis.backends import Backend, ChatRequest, create_backend
 from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, RowCheck
 from syncse.synthesis.config import SynthesisConfig
-from syncse.synthesis.filters import evaluation_sentences, read_exclude_file
+from syncse.synthesis.filters import read_exclude_file
 from syncse.synthesis.judge import LLMJudge
 from syncse.synthesis.parsing import parse_list
 from syncse.synthesis.pools import load_pools, read_word_list
+from syncse.synthesis.rows import input_key
 from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest
+from syncse.synthesis.summary import SynthesisSummary
 
 LENGTHS = ["3 to 8 words", "8 to 15 words", "10 to 20 words", "15 to 25 words", "20 to 32 words"]
 MODES = [
@@ -48,7 +52,7 @@ def _banned(config: SynthesisConfig) -> tuple[set[str], str | None]:
     banned: set[str] = set()
     warning = None
     if config.filters.decontaminate and config.data_dir is not None:
-        from syncse.evaluation.datadir import resolve_data_dir
+        from syncse.data.locations import resolve_data_dir
 
         banned |= evaluation_sentences(resolve_data_dir(config.data_dir))
     elif config.filters.decontaminate:
@@ -66,7 +70,11 @@ class _Session:
     """Opens backend, cache and store; closes and summarises whatever happens."""
 
     def __init__(
-        self, config: SynthesisConfig, inputs_digest: str, sentences: list[str] | None = None
+        self,
+        config: SynthesisConfig,
+        inputs_digest: str,
+        sentences: list[str] | None = None,
+        backend: Backend | None = None,
     ) -> None:
         self.config = config
         self.pools = load_pools(config.pools)
@@ -84,7 +92,7 @@ class _Session:
         self.notes: list[str] = []
         if warning:
             self._warn(warning)
-        self.backend = create_backend(config.backend, seed=config.seed)
+        self.backend = backend or create_backend(config.backend, seed=config.seed)
         self.started = time.time()
         self._hold = contextlib.ExitStack()
 
@@ -98,7 +106,7 @@ class _Session:
             note = check_manifest(out, self.identity, config.if_changed, self.input_keys)
             if note:
                 print(f"note: {note}", file=sys.stderr)
-            self.cache = ResponseCache(out.with_name(out.name + ".cache.sqlite"))
+            self.cache = ResponseCache(TripletFiles(out).cache)
             self.store = ResultStore(out, flush_every=config.flush_every)
         except BaseException:
             self._hold.close()
@@ -144,12 +152,11 @@ class _Session:
                 }
         return found
 
-    async def close(self, extra: dict[str, Any]) -> dict[str, Any]:
+    async def close(self, extra: dict[str, Any]) -> SynthesisSummary:
         try:
             self.store.close()
             checks = self._check_summaries()
             summary = write_summary(
-                Path(str(self.config.out) + ".summary.json"),
                 self.annotator,
                 self.config,
                 self.started,
@@ -167,10 +174,12 @@ class _Session:
         return summary
 
 
-async def _partial(config: SynthesisConfig, sentences: list[str]) -> dict[str, Any]:
+async def _partial(
+    config: SynthesisConfig, sentences: list[str], backend: Backend | None
+) -> SynthesisSummary:
     # The whole input list (before `limit`) is checked against the file's rows: a larger
     # limit tops up the same file, an edited input file is another dataset.
-    session = _Session(config, "partial", sentences)
+    session = _Session(config, "partial", sentences, backend)
     await session.open()
     try:
         if config.limit is not None:
@@ -182,8 +191,15 @@ async def _partial(config: SynthesisConfig, sentences: list[str]) -> dict[str, A
     return summary
 
 
-def synthesize_partial(config: SynthesisConfig, sentences: list[str]) -> dict[str, Any]:
-    return asyncio.run(_partial(config, sentences))
+def synthesize_partial(
+    config: SynthesisConfig, sentences: list[str], backend: Backend | None = None
+) -> SynthesisSummary:
+    """Annotate `sentences` into `config.out` (resumable; see the module docstring).
+
+    `backend`: an already made backend to use instead of creating one from `config.backend`
+    (a wrapped or instrumented one, in tests and benchmarks). It must be the LLM that
+    `config.backend` names, since the data's fingerprint and cache keys are taken from both."""
+    return asyncio.run(_partial(config, sentences, backend))
 
 
 async def _propose_topics(session: _Session, domain: str) -> list[str]:
@@ -308,9 +324,11 @@ async def _scratch(
     per_call: int,
     max_rounds: int,
     temperature: float,
-) -> dict[str, Any]:
+    backend: Backend | None,
+) -> SynthesisSummary:
     # `n` is left out: asking for more rows tops up the same file.
-    session = _Session(config, _digest("scratch", genres, topics, domain, per_call, temperature))
+    digest = _digest("scratch", genres, topics, domain, per_call, temperature)
+    session = _Session(config, digest, backend=backend)
     generated: list[tuple[str, dict[str, Any]]] = []
     calls = 0
     await session.open()
@@ -366,11 +384,13 @@ def synthesize_scratch(
     per_call: int = 10,
     max_rounds: int = 6,
     temperature: float = 1.3,
-) -> dict[str, Any]:
+    backend: Backend | None = None,
+) -> SynthesisSummary:
     """`temperature` is the sentence-writing calls' own (higher than annotation's, for
-    diverse sentences); `config.sampling.temperature` is the annotation calls'."""
+    diverse sentences); `config.sampling.temperature` is the annotation calls'. `backend`:
+    as for `synthesize_partial`."""
     genres = read_word_list(genres_file, "genres.txt")
     topics = read_word_list(topics_file, "topics.txt")
     return asyncio.run(
-        _scratch(config, n, genres, topics, domain, per_call, max_rounds, temperature)
+        _scratch(config, n, genres, topics, domain, per_call, max_rounds, temperature, backend)
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,16 +18,18 @@ from typing import Any
 
 from tqdm import tqdm
 
+from syncse.data.files import exclusive, write_json_atomic, write_text_atomic
+from syncse.data.jsonl import iter_jsonl, jsonl_text
+from syncse.data.triplets import TripletFiles
 from syncse.errors import DataError, SyncseError
-from syncse.files import exclusive, write_json_atomic, write_text_atomic
-from syncse.jsonl import iter_jsonl
-from syncse.synthesis.annotate import CachedCaller
 from syncse.synthesis.backends import create_backend
+from syncse.synthesis.caller import CachedCaller
 from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, RowCheck, run_checks
 from syncse.synthesis.config import BackendConfig, FilterConfig
 from syncse.synthesis.judge import LLMJudge
 from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResponseCache
+from syncse.synthesis.summary import FilterSummary
 
 #: Column names read, SimCSE's first (the training reader accepts the same).
 COLUMNS = {"anchor": "sent0", "positive": "sent1", "negative": "hard_neg"}
@@ -71,10 +72,6 @@ async def _filter(
     return kept, rejected
 
 
-def _jsonl(rows: list[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-
-
 async def _run(
     source: Path,
     out: Path,
@@ -82,7 +79,7 @@ async def _run(
     backend_config: BackendConfig,
     seed: int,
     pools: Path | None,
-) -> dict[str, Any]:
+) -> FilterSummary:
     rows = read_rows(source)
     checks: list[RowCheck] = []
     notes: list[str] = []
@@ -99,7 +96,7 @@ async def _run(
         if filters.judge:
             backend = create_backend(backend_config, seed=seed)
             await backend.check()
-            cache = ResponseCache(out.with_name(out.name + ".cache.sqlite"))
+            cache = ResponseCache(TripletFiles(out).cache)
             stack.callback(cache.close)
             caller = CachedCaller(backend, cache)
             judge_check = JudgeCheck(LLMJudge(caller.ask, load_pools(pools).examples, seed))
@@ -109,20 +106,20 @@ async def _run(
         finally:
             if backend is not None:
                 await backend.aclose()
-        write_text_atomic(out, _jsonl(kept))
-        write_text_atomic(out.with_name(out.name + ".rejected.jsonl"), _jsonl(rejected))
-        summary: dict[str, Any] = {
-            "source": str(source),
-            "output": str(out),
-            "rows": len(rows),
-            "kept": len(kept),
-            "rejected": dict(sorted(Counter(r["reason"] for r in rejected).items())),
-            "checks": [c.name for c in checks],
-            "seconds": round(time.time() - started, 1),
-        }
+        write_text_atomic(out, jsonl_text(kept))
+        write_text_atomic(TripletFiles(out).rejected, jsonl_text(rejected))
+        summary = FilterSummary(
+            source=str(source),
+            output=str(out),
+            rows=len(rows),
+            kept=len(kept),
+            rejected=dict(sorted(Counter(r["reason"] for r in rejected).items())),
+            checks=[c.name for c in checks],
+            seconds=round(time.time() - started, 1),
+        )
         if judge_check is not None and caller is not None:
             bias = judge_check.position_bias()
-            summary["judge"] = bias | {
+            summary.judge = bias | {
                 "backend": backend.backend_id,  # type: ignore[union-attr]
                 "llm_calls": caller.usage.calls,
                 "cache_hits": caller.usage.cache_hits,
@@ -131,8 +128,8 @@ async def _run(
             }
             if "warning" in bias:
                 notes.append(bias["warning"])
-        summary["warnings"] = notes
-        write_json_atomic(out.with_name(out.name + ".summary.json"), summary)
+        summary.warnings = notes
+        write_json_atomic(TripletFiles(out).summary, summary.to_json())
     return summary
 
 
@@ -143,7 +140,7 @@ def filter_triplets(
     backend: BackendConfig | None = None,
     seed: int = 42,
     pools: Path | None = None,
-) -> dict[str, Any]:
+) -> FilterSummary:
     """Check every row of `source`; write the kept ones to `out`. Returns the summary."""
     if not filters.judge and not filters.agreement_encoder:
         raise SyncseError(

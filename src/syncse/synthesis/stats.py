@@ -8,29 +8,23 @@ from typing import Any
 
 import numpy as np
 
-from syncse.jsonl import iter_jsonl
-from syncse.synthesis.filters import normalise
-from syncse.training.data import load_triplets
+from syncse.data.jsonl import iter_jsonl, read_jsonl
+from syncse.data.text import match_key
+from syncse.data.triplets import TripletFiles, load_triplets
 
 
 def distinct_n(texts: list[str], n: int) -> float:
     grams: Counter[tuple[str, ...]] = Counter()
     for t in texts:
-        words = normalise(t).split()
+        words = match_key(t).split()
         grams.update(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
     total = sum(grams.values())
     return len(grams) / total if total else 0.0
 
 
 def triplet_stats(path: Path, encoder: Any = None) -> dict[str, Any]:
-    import json
-
     data = load_triplets(path)
-    raw = (
-        [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-        if path.suffix == ".jsonl"
-        else []
-    )
+    raw = read_jsonl(path) if path.suffix == ".jsonl" else []
     lengths = {
         k: float(np.mean([len(s.split()) for s in v]))
         for k, v in (
@@ -40,7 +34,7 @@ def triplet_stats(path: Path, encoder: Any = None) -> dict[str, Any]:
         )
     }
     rows = list(zip(data.anchors, data.positives, data.negatives, strict=True))
-    norm_rows = [tuple(normalise(x) for x in r) for r in rows]
+    norm_rows = [tuple(match_key(x) for x in r) for r in rows]
     stats: dict[str, Any] = {
         "rows": len(rows),
         "mean_words": lengths,
@@ -65,7 +59,7 @@ def triplet_stats(path: Path, encoder: Any = None) -> dict[str, Any]:
             kind: dict(Counter(str(j.get(kind)) for j in judged))
             for kind in ("positive", "negative")
         }
-    rejected_file = path.with_name(path.name + ".rejected.jsonl")
+    rejected_file = TripletFiles(path).rejected
     if rejected_file.is_file():
         reasons: Counter[str] = Counter()
         with rejected_file.open(encoding="utf-8") as handle:

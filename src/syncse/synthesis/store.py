@@ -9,15 +9,16 @@ run tries again.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
-from syncse.errors import DataError, SyncseError
-from syncse.files import read_json_or_none, write_json_atomic
+from syncse.data.files import read_json_or_none, write_json_atomic
+from syncse.data.jsonl import iter_jsonl, json_line
+from syncse.data.triplets import TripletFiles
+from syncse.errors import SyncseError
 
 #: What to do when an output file was written with other settings or inputs.
 IF_CHANGED = ("error", "restart", "append")
@@ -34,27 +35,9 @@ def _repair_and_read(path: Path) -> list[dict[str, Any]]:
             handle.truncate(good_end)
             handle.flush()
             os.fsync(handle.fileno())
-    rows = []
-    for number, line in enumerate(data[:good_end].decode("utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise DataError(
-                path,
-                f"corrupt line ({exc.msg}); this file was not written by "
-                "syncse or was edited; move it away to start over",
-                number,
-            ) from exc
-    return rows
-
-
-def side_files(out: Path) -> list[Path]:
-    """Every file a synthesis run writes beside its output (not the response cache, whose
-    answers stay valid for any run: its keys are the exact requests)."""
-    suffixes = (".rejected.jsonl", ".summary.json", ".manifest.json")
-    return [out.with_name(out.name + s) for s in suffixes] + [out.with_suffix(".csv")]
+    hint = "; this file was not written by syncse or was edited; move it away to start over"
+    lines = data[:good_end].decode("utf-8").splitlines()
+    return [row for _, row in iter_jsonl(path, lines, corrupt_hint=hint)]
 
 
 def check_manifest(
@@ -78,8 +61,8 @@ def check_manifest(
     Returns a note for the user when the file was restarted or appended to, else None.
     """
     out = Path(out)
-    path = out.with_name(out.name + ".manifest.json")
-    rejected = out.with_name(out.name + ".rejected.jsonl")
+    files = TripletFiles(out)
+    path, rejected = files.manifest, files.rejected
     manifest: dict = {"parts": []}
     if out.exists() or rejected.exists():
         found = read_json_or_none(path)
@@ -110,7 +93,7 @@ def check_manifest(
             "another --out"
         )
     if if_changed == "restart":
-        for stale_file in [out, *side_files(out)]:
+        for stale_file in [out, *files.side_files()]:
             stale_file.unlink(missing_ok=True)
         write_json_atomic(path, {"parts": [identity]})
         return f"{out}: written with other {problem}; started a fresh file"
@@ -121,7 +104,7 @@ def check_manifest(
 class ResultStore:
     def __init__(self, out: Path, flush_every: int = 16) -> None:
         self.out = Path(out)
-        self.rejected_path = self.out.with_name(self.out.name + ".rejected.jsonl")
+        self.rejected_path = TripletFiles(self.out).rejected
         self.out.parent.mkdir(parents=True, exist_ok=True)
         accepted = _repair_and_read(self.out)
         rejected = _repair_and_read(self.rejected_path)
@@ -148,7 +131,7 @@ class ResultStore:
 
     def _write(self, handle, row: dict[str, Any]) -> None:
         # One write() of the whole line: a crash tears at most this line.
-        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        handle.write(json_line(row))
         self.done.add(row["key"])
         self._pending += 1
         if self._pending >= self.flush_every:

@@ -7,9 +7,10 @@ train split is used, so the SICK-R test evaluation stays clean.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from syncse.data.files import write_text_atomic
+from syncse.data.jsonl import jsonl_text
 from syncse.errors import DataError
 
 
@@ -37,7 +38,5 @@ def sick_triplets(senteval_dir: Path) -> list[dict[str, str]]:
 
 def write_jsonl(rows: list[dict[str, str]], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_text_atomic(path, jsonl_text(rows))
     return path

@@ -13,15 +13,14 @@ import math
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import torch
 from transformers import TrainerCallback
 
+from syncse.data.triplets import TripletData, load_triplets
 from syncse.errors import SyncseError
-from syncse.files import write_json_atomic
 from syncse.training.config import TrainingConfig
-from syncse.training.data import TripletData, load_triplets
+from syncse.training.summary import TRAINING_SUMMARY_FILE, TrainingSummary
 
 DEV_METRIC = "eval_sts-dev_spearman_cosine"
 
@@ -81,7 +80,7 @@ def build_dev_evaluator(config: TrainingConfig):
         return None
     from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
 
-    from syncse.evaluation.datadir import resolve_data_dir
+    from syncse.data.locations import resolve_data_dir
     from syncse.evaluation.sts import load_stsb_dev
 
     pairs = load_stsb_dev(resolve_data_dir(config.data_dir))
@@ -161,8 +160,13 @@ def _expected_steps(config: TrainingConfig, dataset) -> int:
     return int(math.ceil(len(dataset) / config.batch_size) * config.epochs)
 
 
-def train(config: TrainingConfig, log=print) -> dict[str, Any]:
-    """Train, save a SentenceTransformer folder to `config.out`, return a summary dict."""
+def train(config: TrainingConfig, log=print, model=None) -> TrainingSummary | None:
+    """Train, save a SentenceTransformer folder to `config.out`, return what was done.
+
+    `model` is an already loaded start model (a `SentenceTransformer`) to train in place of
+    loading `config.model`, for callers that hold one (tests, notebooks, benchmarks); it must
+    match `config`'s layers and pooling, which only describe it then. Ranks other than 0 of a
+    distributed run return None (rank 0 saves and reports)."""
     from sentence_transformers import (
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
@@ -183,7 +187,7 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
         raise SyncseError(f"{config.data}: need at least 2 rows for in-batch negatives")
     checkpoints = _prepare_out(config)
     evaluator = build_dev_evaluator(config)
-    model = load_model(config, log=log)
+    model = model if model is not None else load_model(config, log=log)
     # Train on short inputs (SynCSE's 32 tokens) but save and evaluate at the start model's
     # own length: truncation at 32 is a training economy, not a property of the model.
     start_max_length = model.max_seq_length
@@ -253,27 +257,27 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
         log("no checkpoint found; starting from the beginning")
     result = trainer.train(resume_from_checkpoint=resume_from)
     if not trainer.is_world_process_zero():
-        return {}
+        return None
     if config.mlp_head:
         del model[len(model) - 1]  # SimCSE evaluates and ships the encoder without its MLP
     model.max_seq_length = start_max_length
     dev_score = None
     if evaluator is not None:
         dev_score = evaluator(model)[evaluator.primary_metric] * 100
-    summary = {
-        "config": config.to_json(),
-        "data": data.stats() | {"path": str(data.path), "training_examples": len(dataset)},
-        "global_step": trainer.state.global_step,
-        "resumed_from": resume_from,
-        "steps_this_run": counter.steps,
-        "train_loss": result.training_loss,
-        "dev_spearman": dev_score,
-        "best_checkpoint": trainer.state.best_model_checkpoint,
-        "log_history": trainer.state.log_history,
-    }
+    summary = TrainingSummary(
+        config=config.to_json(),
+        data=data.stats() | {"path": str(data.path), "training_examples": len(dataset)},
+        global_step=trainer.state.global_step,
+        resumed_from=resume_from,
+        steps_this_run=counter.steps,
+        train_loss=result.training_loss,
+        dev_spearman=dev_score,
+        best_checkpoint=trainer.state.best_model_checkpoint,
+        log_history=trainer.state.log_history,
+    )
     out = Path(config.out)
     model.save(str(out))
-    write_json_atomic(out / "syncse_training.json", summary)
+    summary.save(out)
     _append_card(out, summary)
     # Checkpoints (with pickled optimizer and RNG states) exist to resume a killed run; the
     # folder a user ships should hold safetensors and configs only.
@@ -281,13 +285,13 @@ def train(config: TrainingConfig, log=print) -> dict[str, Any]:
     return summary
 
 
-def _append_card(out: Path, summary: dict[str, Any]) -> None:
+def _append_card(out: Path, summary: TrainingSummary) -> None:
     """Add syncse's own section (data stats, configuration, dev score) to the model card that
     sentence-transformers wrote, so the folder documents how it was made."""
     card = out / "README.md"
-    cfg = summary["config"]
-    stats = summary["data"]
-    dev = summary["dev_spearman"]
+    cfg = summary.config
+    stats = summary.data
+    dev = summary.dev_spearman
     lines = [
         "",
         "## syncse training",
@@ -297,9 +301,9 @@ def _append_card(out: Path, summary: dict[str, Any]) -> None:
         f"- data: `{Path(stats['path']).name}`, {stats['rows']} rows "
         f"({stats['distinct_anchors']} distinct anchors), mean words "
         + ", ".join(f"{k} {v}" for k, v in stats["mean_words"].items()),
-        f"- steps: {summary['global_step']}, batch {cfg['batch_size']}, lr {cfg['learning_rate']}, "
+        f"- steps: {summary.global_step}, batch {cfg['batch_size']}, lr {cfg['learning_rate']}, "
         f"max length {cfg['max_seq_length']}, seed {cfg['seed']}",
-        f"- final training loss: {summary['train_loss']:.4f}",
+        f"- final training loss: {summary.train_loss:.4f}",
         *(
             [f"- in-batch false negatives masked by the guide model `{cfg['guide_model']}`"]
             if cfg.get("guide_model")
@@ -307,7 +311,7 @@ def _append_card(out: Path, summary: dict[str, Any]) -> None:
         ),
         f"- STS-B dev Spearman x100: {dev:.2f}" if dev is not None else "- STS-B dev: not run",
         "",
-        "Full configuration and log: `syncse_training.json`.",
+        f"Full configuration and log: `{TRAINING_SUMMARY_FILE}`.",
         "",
     ]
     previous = card.read_text(encoding="utf-8") if card.exists() else "# Model\n"

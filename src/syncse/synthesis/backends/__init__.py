@@ -1,25 +1,23 @@
 """LLM backends behind one protocol; `create_backend` picks one from a BackendConfig."""
 
 from syncse.synthesis.backends.base import Backend, BackendError, ChatRequest, Completion
-from syncse.synthesis.config import BACKEND_KINDS, BackendConfig
+from syncse.synthesis.config import BackendConfig, LlamaCppOptions, OpenAIOptions
 
 
 def create_backend(config: BackendConfig, seed: int = 42) -> Backend:
-    if config.kind == "openai":
+    """The backend of `config.kind`, given that kind's own typed options."""
+    options = config.options()
+    if isinstance(options, OpenAIOptions):
         from syncse.synthesis.backends.openai_backend import OpenAIBackend
 
-        return OpenAIBackend(config)
-    if config.kind == "llama-cpp":
+        return OpenAIBackend(options)
+    if isinstance(options, LlamaCppOptions):
         from syncse.synthesis.backends.llama_cpp_backend import LlamaCppBackend
 
-        return LlamaCppBackend(config, seed=seed)
-    if config.kind == "llama-server":
-        from syncse.synthesis.backends.llama_server import LlamaServerBackend
+        return LlamaCppBackend(options, seed=seed)
+    from syncse.synthesis.backends.llama_server import LlamaServerBackend
 
-        return LlamaServerBackend(config, seed=seed)
-    from syncse.errors import SyncseError
-
-    raise SyncseError(f"unknown backend '{config.kind}'; use {', '.join(BACKEND_KINDS)}")
+    return LlamaServerBackend(options, seed=seed)
 
 
 __all__ = [

@@ -14,7 +14,7 @@ from pathlib import Path
 from syncse.errors import SyncseError
 from syncse.synthesis.backends.base import BackendError, ChatRequest, Completion
 from syncse.synthesis.backends.local_models import PRESETS
-from syncse.synthesis.config import BackendConfig
+from syncse.synthesis.config import LlamaCppOptions
 
 
 def resolve_gguf(model: str) -> Path:
@@ -56,7 +56,7 @@ class LlamaCppBackend:
     small models used here the per-token Python overhead is what one more context hides.
     """
 
-    def __init__(self, config: BackendConfig, seed: int = 42) -> None:
+    def __init__(self, config: LlamaCppOptions, seed: int = 42) -> None:
         self.config = config
         self.path = resolve_gguf(config.model)
         preset = PRESETS.get(config.model)

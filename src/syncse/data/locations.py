@@ -1,4 +1,6 @@
-"""Find the evaluation data: the SentEval `data/downstream` layout, from a flag or env var."""
+"""Where data and caches live: the SentEval `data/downstream` folder (a flag or
+`$SYNCSE_DATA_DIR`), the Flickr8k folder beside it, and syncse's cache folder. The only module
+that reads these environment variables."""
 
 from __future__ import annotations
 
@@ -14,13 +16,19 @@ LAYOUT_HINT = (
 )
 
 
+def data_dir_from_env() -> Path | None:
+    """`$SYNCSE_DATA_DIR` as given (unchecked), or None when unset or empty."""
+    raw = os.environ.get(ENV_VAR)
+    return Path(raw).expanduser() if raw else None
+
+
 def resolve_data_dir(data_dir: str | Path | None) -> Path:
     """Return the SentEval folder from the argument, else `$SYNCSE_DATA_DIR`.
 
     A parent folder holding `senteval/` (like `../shared/data`) is accepted too, so the same
     path serves the Flickr8k corpus beside it.
     """
-    raw = data_dir if data_dir is not None else os.environ.get(ENV_VAR)
+    raw = data_dir if data_dir is not None else data_dir_from_env()
     if raw is None or str(raw) == "":
         raise SyncseError(f"no evaluation data folder given; {LAYOUT_HINT}")
     path = Path(raw).expanduser()
@@ -40,3 +48,13 @@ def find_flickr8k_dir(senteval_dir: Path) -> Path:
         if (candidate / "Flickr8k.token.txt").exists():
             return candidate
     return candidates[0] if env else senteval_dir.parent / "flickr8k"
+
+
+def cache_dir() -> Path:
+    """Where assembled models, backbones and start-model scores live: $SYNCSE_CACHE_DIR, else
+    $XDG_CACHE_HOME/syncse, else ~/.cache/syncse (the convention of Hugging Face's and pip's
+    caches)."""
+    if os.environ.get("SYNCSE_CACHE_DIR"):
+        return Path(os.environ["SYNCSE_CACHE_DIR"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "syncse"

@@ -12,14 +12,55 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from syncse.data.jsonl import MAX_LINE_CHARS, iter_jsonl
 from syncse.errors import DataError
-from syncse.jsonl import MAX_LINE_CHARS, iter_jsonl
 
 #: Accepted column names, SimCSE's first.
 ANCHOR = ("sent0", "anchor", "sentence", "text")
 POSITIVE = ("sent1", "positive")
 NEGATIVE = ("hard_neg", "negative")
 csv.field_size_limit(10_000_000)
+
+
+@dataclass(frozen=True)
+class TripletFiles:
+    """A triplets file and the files syncse writes beside it. The only place their names are
+    spelled: synthesis writes them, `syncse stats`, the report and the experiments read them."""
+
+    path: Path
+
+    def _beside(self, suffix: str) -> Path:
+        return self.path.with_name(self.path.name + suffix)
+
+    @property
+    def rejected(self) -> Path:
+        """Rows dropped by a filter or check, with the reason (JSONL)."""
+        return self._beside(".rejected.jsonl")
+
+    @property
+    def summary(self) -> Path:
+        """The synthesis summary (`SynthesisSummary`, JSON)."""
+        return self._beside(".summary.json")
+
+    @property
+    def manifest(self) -> Path:
+        """What made the file: inputs, model, prompts; a resume must match it."""
+        return self._beside(".manifest.json")
+
+    @property
+    def cache(self) -> Path:
+        """The LLM response cache (SQLite), keyed by exact request."""
+        return self._beside(".cache.sqlite")
+
+    @property
+    def csv(self) -> Path:
+        """The SimCSE-format export (`syncse export`)."""
+        return self.path.with_suffix(".csv")
+
+    def side_files(self) -> list[Path]:
+        """Every file a synthesis run writes beside its output, except the response cache,
+        whose answers stay valid for any run (its keys are the exact requests)."""
+        return [self.rejected, self.summary, self.manifest, self.csv]
 
 
 @dataclass

@@ -1,0 +1,66 @@
+"""Corpora on disk: Flickr8k captions, and the evaluation sentences no training data may hold.
+
+One place for the selection rule, so the experiment, the synthesis benchmark and the reliability
+tests annotate the same kind of sentences: one caption per *train* image (drawn with a fixed
+seed), at least three words, none that also appears in an STS/SICK test set, shuffled with the
+same seed. The first n of a larger draw equal a smaller draw, so a 1,000-row run extends a
+200-row one. Reranking reads the *test* images' captions through the same reader.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from syncse.data.text import collapse_whitespace, match_key
+from syncse.errors import DataError
+
+
+def read_flickr8k(directory: Path, split: str = "test") -> dict[str, list[str]]:
+    """Image id -> its captions (in file order), for the images of one split."""
+    images_file = directory / f"Flickr_8k.{split}Images.txt"
+    tokens_file = directory / "Flickr8k.token.txt"
+    wanted = {line.strip() for line in images_file.read_text().splitlines() if line.strip()}
+    captions: dict[str, list[str]] = {}
+    for number, line in enumerate(tokens_file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, caption = line.partition("\t")
+        if not sep:
+            raise DataError(tokens_file, "expected '<image>#<n><TAB><caption>'", number)
+        image = key.split("#")[0]
+        if image in wanted:
+            captions.setdefault(image, []).append(collapse_whitespace(caption))
+    return {image: captions[image] for image in sorted(captions)}
+
+
+def evaluation_sentences(senteval_dir: Path) -> set[str]:
+    """Match keys of the STS12-16, STS-B and SICK *test* sentences (all pairs, including
+    those SentEval skips), so synthetic data never contains what a model is judged on."""
+    found: set[str] = set()
+    sts = senteval_dir / "STS"
+    for path in sorted(sts.glob("STS1*-en-test/STS.input.*.txt")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            found.update(match_key(s) for s in line.split("\t")[:2])
+    stsb = sts / "STSBenchmark" / "sts-test.csv"
+    if stsb.exists():
+        for line in stsb.read_text(encoding="utf-8").splitlines():
+            found.update(match_key(s) for s in line.split("\t")[5:7])
+    sick = senteval_dir / "SICK" / "SICK_test_annotated.txt"
+    if sick.exists():
+        for line in sick.read_text(encoding="utf-8").splitlines()[1:]:
+            found.update(match_key(s) for s in line.split("\t")[1:3])
+    found.discard("")
+    return found
+
+
+def flickr8k_captions(senteval_dir: Path, n: int | None = None, seed: int = 42) -> list[str]:
+    """Decontaminated train-image captions; `senteval_dir` is the SentEval data folder, with
+    `flickr8k/` beside it (the layout of `../shared/data`)."""
+    banned = evaluation_sentences(senteval_dir)
+    by_image = read_flickr8k(senteval_dir.parent / "flickr8k", "train")
+    rng = random.Random(seed)
+    pool = [rng.choice(caps) for _, caps in sorted(by_image.items())]
+    pool = [c for c in pool if match_key(c) not in banned and len(c.split()) >= 3]
+    rng.shuffle(pool)
+    return pool if n is None else pool[:n]

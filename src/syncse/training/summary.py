@@ -1,0 +1,45 @@
+"""What a training run did: the typed record behind `syncse_training.json` in a model folder.
+
+`train()` returns it, the CLI prints from it and the report reads it back with `load`; the file
+name and the keys are spelled here only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from syncse.data.files import read_json_or_none, write_json_atomic
+from syncse.data.records import Record
+
+TRAINING_SUMMARY_FILE = "syncse_training.json"
+
+
+@dataclass
+class TrainingSummary(Record):
+    #: The `TrainingConfig` as JSON (paths as strings).
+    config: dict[str, Any]
+    #: `TripletData.stats()` plus the file's path and the examples trained on.
+    data: dict[str, Any]
+    global_step: int
+    resumed_from: str | None
+    steps_this_run: int
+    train_loss: float
+    #: STS-B dev Spearman x100 of the saved model; None when no dev set was given.
+    dev_spearman: float | None
+    best_checkpoint: str | None
+    #: The trainer's log (loss, learning rate, dev scores by step), for the report's plot.
+    log_history: list[dict[str, Any]] = field(default_factory=list)
+
+    def save(self, model_dir: Path) -> Path:
+        target = Path(model_dir) / TRAINING_SUMMARY_FILE
+        write_json_atomic(target, self.to_json())
+        return target
+
+    @classmethod
+    def load(cls, model_dir: Path) -> TrainingSummary | None:
+        """The record in `model_dir`, or None when the folder holds none (not trained by
+        syncse, or training never finished)."""
+        found = read_json_or_none(Path(model_dir) / TRAINING_SUMMARY_FILE)
+        return cls.from_json(found) if isinstance(found, dict) else None
