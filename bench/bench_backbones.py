@@ -37,8 +37,9 @@ def main() -> None:
 
     from syncse.backbones import BackboneOptions
     from syncse.data.locations import resolve_data_dir
+    from syncse.data.senteval import load_stsb_dev
     from syncse.evaluation.encoding import CachedEncoder
-    from syncse.evaluation.sts import correlations, cosine_scores, load_stsb_dev
+    from syncse.evaluation.sts import correlations, cosine_scores
     from syncse.models import load_encoder
 
     hf_logging.set_verbosity_error()

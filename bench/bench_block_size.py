@@ -35,23 +35,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def captions(n: int) -> list[str]:
     from syncse.data.corpora import flickr8k_captions
+    from syncse.data.locations import data_dir_from_env, resolve_data_dir
 
-    senteval = Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
+    senteval = resolve_data_dir(data_dir_from_env() or ROOT.parent / "shared/data")
     return flickr8k_captions(senteval, n)
 
 
-def quality(path: Path, summary: dict, encoder) -> dict:
+def quality(path: Path, summary, encoder) -> dict:
     from syncse.synthesis.stats import triplet_stats
 
-    answers = summary["this_run"]["answers"]
+    answers = summary.this_run.answers
     calls = sum(answers.values()) or 1
     result = {
-        "parse_failures": summary["this_run"]["unparseable_answers"] / calls,
+        "parse_failures": summary.this_run.unparseable_answers / calls,
         "copies": sum(v for k, v in answers.items() if k.endswith(":copies_input")) / calls,
         "positive_closer": None,
         "distinct_2": None,
     }
-    if summary["accepted"] >= 2:
+    if summary.accepted >= 2:
         stats = triplet_stats(path, encoder)
         result["positive_closer"] = stats["similarity"]["positive_closer_rate"]
         d2 = stats["distinct_2"]
@@ -88,16 +89,16 @@ def run_once(
         else:
             summary = synthesize_partial(config, sentences)
         seconds = time.perf_counter() - start
-        assert summary["this_run"]["cache_hits"] == 0
-        done = summary["accepted"] + sum(summary["rejected"].values())
+        assert summary.this_run.cache_hits == 0
+        done = summary.accepted + sum(summary.rejected.values())
         return {
             "seconds": seconds,
             "inputs_per_min": (scratch or done) / seconds * 60,
-            "rows_per_min": summary["accepted"] / seconds * 60,
-            "accepted": summary["accepted"],
-            "calls": summary["this_run"]["llm_calls"],
-            "prompt_tok_s": summary["this_run"]["prompt_tokens"] / seconds,
-            "gen_tok_s": summary["this_run"]["completion_tokens"] / seconds,
+            "rows_per_min": summary.accepted / seconds * 60,
+            "accepted": summary.accepted,
+            "calls": summary.this_run.llm_calls,
+            "prompt_tok_s": summary.this_run.prompt_tokens / seconds,
+            "gen_tok_s": summary.this_run.completion_tokens / seconds,
             "quality": quality(out, summary, encoder),
         }
 

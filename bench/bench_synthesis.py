@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def captions(n: int) -> list[str]:
     from syncse.data.corpora import flickr8k_captions
+    from syncse.data.locations import data_dir_from_env, resolve_data_dir
 
-    senteval = Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
+    senteval = resolve_data_dir(data_dir_from_env() or ROOT.parent / "shared/data")
     return flickr8k_captions(senteval, n)
 
 
@@ -45,14 +46,14 @@ def run_partial(sentences: list[str], backend, instance=None) -> dict:
         start = time.perf_counter()
         summary = synthesize_partial(config, sentences, backend=instance)
         seconds = time.perf_counter() - start
-    run = summary["this_run"]
-    assert run["cache_hits"] == 0
+    run = summary.this_run
+    assert run.cache_hits == 0
     return {
         "seconds": seconds,
-        "calls": run["llm_calls"],
-        "tokens": run["prompt_tokens"] + run["completion_tokens"],
-        "completion_tokens": run["completion_tokens"],
-        "accepted": summary["accepted"],
+        "calls": run.llm_calls,
+        "tokens": run.prompt_tokens + run.completion_tokens,
+        "completion_tokens": run.completion_tokens,
+        "accepted": summary.accepted,
     }
 
 

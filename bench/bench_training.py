@@ -62,7 +62,7 @@ def syncse_trainer(data: Path, steps: int, batch_size: int) -> float:
             log=lambda m: None,
         )
         elapsed = time.perf_counter() - start
-        runtime = next(h["train_runtime"] for h in summary["log_history"] if "train_runtime" in h)
+        runtime = next(h["train_runtime"] for h in summary.log_history if "train_runtime" in h)
     return steps * batch_size / runtime, steps * batch_size / elapsed
 
 

@@ -45,7 +45,9 @@ STS = ["STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelated
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
+    from syncse.data.locations import data_dir_from_env, resolve_data_dir
+
+    return resolve_data_dir(data_dir_from_env() or ROOT.parent / "shared/data")
 
 
 def captions(n: int) -> list[str]:

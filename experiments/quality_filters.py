@@ -49,7 +49,9 @@ STEPS, BATCH = 29, 32
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared/data/senteval"))
+    from syncse.data.locations import data_dir_from_env, resolve_data_dir
+
+    return resolve_data_dir(data_dir_from_env() or ROOT.parent / "shared/data")
 
 
 def filtered_set(name: str, arm: str, out: Path) -> Path:

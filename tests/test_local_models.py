@@ -9,13 +9,13 @@ import hashlib
 import pytest
 
 from syncse.errors import SyncseError
+from syncse.local_models import PRESETS, assemble_chunks
 from syncse.synthesis.backends.base import ChatRequest
 from syncse.synthesis.backends.llama_cpp_backend import (
     LlamaCppBackend,
     completion_prompt,
     resolve_gguf,
 )
-from syncse.synthesis.backends.local_models import PRESETS, assemble_chunks
 from syncse.synthesis.config import LlamaCppOptions
 
 FEW_SHOT = (

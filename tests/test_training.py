@@ -100,8 +100,9 @@ def test_dev_evaluation_keeps_best_checkpoint(triplets, tmp_path, senteval_dir):
     # rather than training's 32, which STS-B dev's short sentences barely notice) ...
     assert abs(summary["dev_spearman"] - 100 * best["eval_sts-dev_spearman_cosine"]) < 0.3
     # ... and it is what the saved folder scores: the best checkpoint is the one shipped.
+    from syncse.data.senteval import load_stsb_dev
     from syncse.evaluation.encoding import CachedEncoder
-    from syncse.evaluation.sts import correlations, cosine_scores, load_stsb_dev
+    from syncse.evaluation.sts import correlations, cosine_scores
     from syncse.models import load_encoder
 
     dev = load_stsb_dev(senteval_dir)

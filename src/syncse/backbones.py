@@ -68,7 +68,7 @@ def is_sentence_transformers_folder(path: Path) -> bool:
 
 
 def lm_presets() -> list[str]:
-    from syncse.synthesis.backends.local_models import PRESETS
+    from syncse.local_models import PRESETS
 
     return sorted(PRESETS)
 
@@ -81,7 +81,7 @@ def dequantized_folder(preset: str, log=print) -> Path:
     folder that looks finished (the same rule as the assembled GGUF presets).
     """
     from syncse.data.locations import cache_dir
-    from syncse.synthesis.backends.local_models import PRESETS
+    from syncse.local_models import PRESETS
 
     if preset not in PRESETS:
         raise SyncseError(

@@ -11,6 +11,8 @@ from syncse.evaluation.runner import SHORT_NAMES
 
 
 def load_results(path: Path) -> dict[str, Any]:
+    """A results file as its JSON mapping, with one-line errors for a file that is not one
+    (`EvaluationResults.load` is the typed reader; this one must explain what is wrong)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

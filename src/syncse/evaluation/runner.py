@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from syncse.evaluation import reranking, sts, transfer  # noqa: F401  (registers the tasks)
 from syncse.evaluation.encoding import CachedEncoder
+from syncse.evaluation.results import EvaluationResults
 from syncse.evaluation.tasks import GROUPS, TASKS, Task, expand_task_names
 
 CATEGORY_TITLES = {
@@ -83,7 +84,7 @@ def summarise(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> dict[str, Any]:
+def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> EvaluationResults:
     """Evaluate `config.model` (or an already loaded `model`) on the configured tasks."""
     from syncse.models import load_encoder, resolve_encoder
 
@@ -113,55 +114,55 @@ def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> di
         model_path = resolve_encoder(config.model)
     except Exception:  # an in-memory model need not have a resolvable name
         model_path = config.model
-    return {
-        "model": config.model,
-        "model_path": model_path,
-        "pooling": config.pooling,
-        "layers": config.layers,
-        "max_seq_length": getattr(model, "max_seq_length", None),
-        "data_dir": str(config.data_dir),
-        "limit": config.limit,
-        "tasks": results,
-        "summary": summarise(results),
-        "timings": {
+    return EvaluationResults(
+        model=config.model,
+        model_path=model_path,
+        pooling=config.pooling,
+        layers=config.layers,
+        max_seq_length=getattr(model, "max_seq_length", None),
+        data_dir=str(config.data_dir),
+        limit=config.limit,
+        tasks=results,
+        summary=summarise(results),
+        timings={
             "total_seconds": round(time.perf_counter() - start, 2),
             "encode_seconds": round(encoder.encode_seconds, 2),
             "sentences_encoded": encoder.sentences_encoded,
         },
-        "versions": _versions(),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+        versions=_versions(),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
 
 
-def write_results(results: dict[str, Any], out: Path) -> Path:
+def write_results(results: EvaluationResults, out: Path) -> Path:
     """Write JSON to `out` and the markdown table beside it (`.md`). Returns the markdown path."""
     from syncse.data.files import write_text_atomic
 
     # Atomic, with unique temporary names: a crash never leaves a half-written results file,
     # and two processes writing the shared start-model scores never write into one temp file.
-    write_text_atomic(out, json.dumps(results, indent=2) + "\n")
+    write_text_atomic(out, json.dumps(results.to_json(), indent=2) + "\n")
     md = out.with_suffix(".md")
     write_text_atomic(md, results_markdown(results))
     return md
 
 
-def results_markdown(results: dict[str, Any]) -> str:
-    lines = [f"# Evaluation: {results['model']}", ""]
-    if results.get("limit"):
+def results_markdown(results: EvaluationResults) -> str:
+    lines = [f"# Evaluation: {results.model}", ""]
+    if results.limit:
         lines += [
-            f"Subsampled: at most {results['limit']} examples per split (quick check, "
+            f"Subsampled: at most {results.limit} examples per split (quick check, "
             "not comparable with published figures).",
             "",
         ]
     for category, title in CATEGORY_TITLES.items():
-        names = [n for n, r in results["tasks"].items() if r["category"] == category]
+        names = [n for n, r in results.tasks.items() if r["category"] == category]
         if not names:
             continue
         heads = [SHORT_NAMES.get(n, n) for n in names]
-        values = [f"{results['tasks'][n][results['tasks'][n]['main_metric']]:.2f}" for n in names]
+        values = [f"{results.score(n):.2f}" for n in names]
         if len(names) > 1:
             heads.append("avg")
-            values.append(f"{results['summary'][category]['avg']:.2f}")
+            values.append(f"{results.average(category):.2f}")
         lines += [
             f"## {title}",
             "",
@@ -170,7 +171,7 @@ def results_markdown(results: dict[str, Any]) -> str:
             "| " + " | ".join(values) + " |",
             "",
         ]
-    t = results["timings"]
+    t = results.timings
     lines.append(
         f"{t['sentences_encoded']} distinct sentences encoded in {t['encode_seconds']}s; "
         f"total {t['total_seconds']}s."

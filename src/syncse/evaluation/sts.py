@@ -10,90 +10,26 @@ Fidelity to SentEval matters because published figures are compared against ours
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
-from syncse.data.text import collapse_whitespace
-from syncse.errors import DataError
+from syncse.data.senteval import (
+    STSB_COLUMNS,
+    PairSet,
+    load_sts_subset,
+    load_tsv_pairs,
+    stsb_path,
+)
 from syncse.evaluation.encoding import CachedEncoder
 from syncse.evaluation.tasks import Task, register_task, subsample_indices
 
 
-@dataclass
-class PairSet:
-    """Sentence pairs with gold similarity scores."""
-
-    left: list[str]
-    right: list[str]
-    gold: np.ndarray
-
-    def subsample(self, limit: int | None) -> PairSet:
-        """At most `limit` pairs, a fixed random subset (a quick check, not a published figure)."""
-        if limit is None or len(self.gold) <= limit:
-            return self
-        keep = subsample_indices(len(self.gold), limit)
-        return PairSet([self.left[i] for i in keep], [self.right[i] for i in keep], self.gold[keep])
-
-
-def _read_lines(path: Path) -> list[str]:
-    try:
-        # splitlines() rather than line iteration: SentEval uses it, and it decides which
-        # pairs exist in files containing unusual line separators.
-        return path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-
-
-def load_sts_subset(directory: Path, subset: str) -> PairSet:
-    input_path = directory / f"STS.input.{subset}.txt"
-    gold_path = directory / f"STS.gs.{subset}.txt"
-    inputs = _read_lines(input_path)
-    scores = _read_lines(gold_path)
-    if len(inputs) != len(scores):
-        raise DataError(gold_path, f"{len(scores)} scores for {len(inputs)} pairs in {input_path}")
-    left, right, gold = [], [], []
-    for number, (line, score) in enumerate(zip(inputs, scores, strict=True), start=1):
-        if score.strip() == "":
-            continue
-        parts = line.split("\t")
-        if len(parts) < 2:
-            raise DataError(input_path, "expected two tab-separated sentences", line=number)
-        try:
-            gold.append(float(score))
-        except ValueError as exc:
-            raise DataError(gold_path, f"score {score!r} is not a number", line=number) from exc
-        left.append(collapse_whitespace(parts[0]))
-        right.append(collapse_whitespace(parts[1]))
-    return PairSet(left, right, np.asarray(gold, dtype=np.float64))
-
-
-def load_tsv_pairs(path: Path, cols: tuple[int, int, int], skip_header: bool) -> PairSet:
-    """Read (score, sentence A, sentence B) columns of a tab-separated file (STS-B, SICK)."""
-    score_col, a_col, b_col = cols
-    left, right, gold = [], [], []
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    for number, line in enumerate(lines, start=1):
-        if (skip_header and number == 1) or not line.strip():
-            continue
-        parts = line.strip().split("\t")
-        if len(parts) <= max(cols):
-            raise DataError(
-                path, f"expected at least {max(cols) + 1} tab-separated columns", number
-            )
-        try:
-            gold.append(float(parts[score_col]))
-        except ValueError as exc:
-            raise DataError(path, f"score {parts[score_col]!r} is not a number", number) from exc
-        left.append(collapse_whitespace(parts[a_col]))
-        right.append(collapse_whitespace(parts[b_col]))
-    return PairSet(left, right, np.asarray(gold, dtype=np.float64))
+def _limited(pairs: PairSet, limit: int | None) -> PairSet:
+    """At most `limit` pairs (`subsample_indices`: a quick check, not a published figure)."""
+    return pairs.select(subsample_indices(len(pairs.gold), limit))
 
 
 def cosine_scores(encoder: CachedEncoder, pairs: PairSet) -> np.ndarray:
@@ -134,7 +70,7 @@ class STSYearTask(Task):
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         all_pred, all_gold, per_subset = [], [], {}
         for subset, pairs in self.pair_sets().items():
-            pairs = pairs.subsample(self.limit)
+            pairs = _limited(pairs, self.limit)
             predicted = cosine_scores(encoder, pairs)
             per_subset[subset] = correlations(predicted, pairs.gold)
             all_pred.append(predicted)
@@ -189,19 +125,19 @@ class STSBenchmark(Task):
     split = "test"
 
     def _path(self) -> Path:
-        return self.data_dir / "STS" / "STSBenchmark" / f"sts-{self.split}.csv"
+        return stsb_path(self.data_dir, self.split)
 
     def required_files(self) -> list[Path]:
         return [self._path()]
 
     def load(self) -> PairSet:
-        return load_tsv_pairs(self._path(), cols=(4, 5, 6), skip_header=False)
+        return load_tsv_pairs(self._path(), cols=STSB_COLUMNS, skip_header=False)
 
     def pair_sets(self) -> dict[str, PairSet]:
         return {self.split: self.load()}
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
-        pairs = self.load().subsample(self.limit)
+        pairs = _limited(self.load(), self.limit)
         return correlations(cosine_scores(encoder, pairs), pairs.gold)
 
 
@@ -223,13 +159,5 @@ class SICKRelatedness(Task):
         return {"test": load_tsv_pairs(self._path(), cols=(3, 1, 2), skip_header=True)}
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
-        pairs = self.pair_sets()["test"].subsample(self.limit)
+        pairs = _limited(self.pair_sets()["test"], self.limit)
         return correlations(cosine_scores(encoder, pairs), pairs.gold)
-
-
-def load_stsb_dev(data_dir: Path) -> PairSet:
-    """STS-B dev pairs, for model selection during training (never the test split)."""
-    task = STSBenchmark(data_dir)
-    task.split = "dev"
-    task.check_files()
-    return task.load()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from syncse.data.files import read_json_or_none, write_text_atomic
+from syncse.evaluation.results import EvaluationResults
 from syncse.evaluation.runner import CATEGORY_TITLES, SHORT_NAMES
 from syncse.pipeline.layout import RunLayout
 from syncse.synthesis.summary import SynthesisSummary
@@ -21,15 +22,10 @@ def _load(path: Path) -> dict[str, Any] | None:
     return read_json_or_none(path)
 
 
-def _score(results: dict[str, Any], task: str) -> float | None:
-    entry = results["tasks"].get(task)
-    return None if entry is None else entry[entry["main_metric"]]
-
-
-def comparison_tables(start: dict[str, Any], trained: dict[str, Any]) -> list[str]:
+def comparison_tables(start: EvaluationResults, trained: EvaluationResults) -> list[str]:
     lines: list[str] = []
     for category, title in CATEGORY_TITLES.items():
-        names = [n for n, r in trained["tasks"].items() if r["category"] == category]
+        names = [n for n, r in trained.tasks.items() if r["category"] == category]
         if not names:
             continue
         lines += [
@@ -38,15 +34,9 @@ def comparison_tables(start: dict[str, Any], trained: dict[str, Any]) -> list[st
             "| task | start | trained | delta |",
             "| --- | ---: | ---: | ---: |",
         ]
-        rows = [(SHORT_NAMES.get(n, n), _score(start, n), _score(trained, n)) for n in names]
+        rows = [(SHORT_NAMES.get(n, n), start.score(n), trained.score(n)) for n in names]
         if len(names) > 1:
-            rows.append(
-                (
-                    "**average**",
-                    start["summary"].get(category, {}).get("avg"),
-                    trained["summary"][category]["avg"],
-                )
-            )
+            rows.append(("**average**", start.average(category), trained.average(category)))
         for name, a, b in rows:
             delta = f"{b - a:+.2f}" if a is not None and b is not None else "n/a"
             a_text = f"{a:.2f}" if a is not None else "n/a"
@@ -88,20 +78,20 @@ def _pyplot():
     return plt
 
 
-def plot_scores(start: dict[str, Any], trained: dict[str, Any], target: Path) -> Path | None:
+def plot_scores(start: EvaluationResults, trained: EvaluationResults, target: Path) -> Path | None:
     plt = _pyplot()
     if plt is None:
         return None
 
-    names = [n for n, r in trained["tasks"].items() if r["category"] == "sts"]
+    names = [n for n, r in trained.tasks.items() if r["category"] == "sts"]
     if not names:
         return None
     labels = [SHORT_NAMES.get(n, n) for n in names] + ["avg"]
-    a = [_score(start, n) or 0 for n in names] + [start["summary"]["sts"]["avg"]]
-    b = [_score(trained, n) or 0 for n in names] + [trained["summary"]["sts"]["avg"]]
+    a = [start.score(n) or 0 for n in names] + [start.average("sts") or 0]
+    b = [trained.score(n) or 0 for n in names] + [trained.average("sts") or 0]
     x = range(len(labels))
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.bar([i - 0.2 for i in x], a, width=0.4, label=f"start ({start['model']})", color="#999")
+    ax.bar([i - 0.2 for i in x], a, width=0.4, label=f"start ({start.model})", color="#999")
     ax.bar([i + 0.2 for i in x], b, width=0.4, label="trained", color="#2a7")
     for i, (u, v) in enumerate(zip(a, b, strict=True)):
         ax.annotate(f"{v - u:+.1f}", (i + 0.2, v), ha="center", va="bottom", fontsize=8)
@@ -152,8 +142,8 @@ def write_report(run_dir: Path) -> Path:
     run_dir = layout.root
     plots = layout.plots
     plots.mkdir(exist_ok=True)
-    start = _load(layout.evaluation("start"))
-    trained = _load(layout.evaluation("trained"))
+    start = EvaluationResults.load(layout.evaluation("start"))
+    trained = EvaluationResults.load(layout.evaluation("trained"))
     stats = _load(layout.stats)
     synthesis = SynthesisSummary.load(layout.triplets)
     training = TrainingSummary.load(layout.model_dir)
@@ -161,12 +151,11 @@ def write_report(run_dir: Path) -> Path:
 
     lines = [f"# syncse run: {run_dir.name}", ""]
     if start and trained:
-        sts_a = start["summary"].get("sts", {}).get("avg")
-        sts_b = trained["summary"].get("sts", {}).get("avg")
+        sts_a, sts_b = start.average("sts"), trained.average("sts")
         if sts_a is not None and sts_b is not None:
             lines += [outcome(sts_a, sts_b), ""]
-        if trained.get("limit"):
-            lines += [f"Evaluated on at most {trained['limit']} examples per split.", ""]
+        if trained.limit:
+            lines += [f"Evaluated on at most {trained.limit} examples per split.", ""]
         lines += ["## Evaluation", ""] + comparison_tables(start, trained)
         if plot_scores(start, trained, plots / "scores.png"):
             lines += [f"![STS start vs trained]({layout.relative(plots / 'scores.png')})", ""]

@@ -230,7 +230,7 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
             config.evaluation, model=model, data_dir=Path(config.data_dir), **options
         )
         results = evaluate_model(evaluation, log=log)
-        results["label"] = name
+        results.label = name
         write_results(results, target)
         if shared is not None:
             shared.parent.mkdir(parents=True, exist_ok=True)

@@ -81,7 +81,7 @@ def build_dev_evaluator(config: TrainingConfig):
     from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
 
     from syncse.data.locations import resolve_data_dir
-    from syncse.evaluation.sts import load_stsb_dev
+    from syncse.data.senteval import load_stsb_dev
 
     pairs = load_stsb_dev(resolve_data_dir(config.data_dir))
     return EmbeddingSimilarityEvaluator(

