@@ -3,13 +3,13 @@ import json
 import numpy as np
 import pytest
 
+from syncse.data.corpora import read_flickr8k
 from syncse.evaluation.encoding import CachedEncoder
 from syncse.evaluation.reranking import (
     FileRerankTask,
     Flickr8kCaptionRerank,
     bm25_matrix,
     build_flickr8k_rerank,
-    read_flickr8k,
     rerank_metrics,
 )
 from syncse.evaluation.transfer import MR, SST2, TREC

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from syncse.data.sampling import subsample_indices
 from syncse.data.text import collapse_whitespace
 from syncse.errors import DataError
 
@@ -27,6 +28,10 @@ class PairSet:
     left: list[str]
     right: list[str]
     gold: np.ndarray
+
+    def subsample(self, limit: int | None, salt: int = 0) -> PairSet:
+        """At most `limit` pairs (`subsample_indices`: a quick check, not a published figure)."""
+        return self.select(subsample_indices(len(self.gold), limit, salt))
 
     def select(self, indices: np.ndarray) -> PairSet:
         """The pairs at `indices`, in that order."""

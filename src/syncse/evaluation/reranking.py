@@ -20,9 +20,10 @@ from sklearn.metrics import average_precision_score
 from syncse.data.corpora import read_flickr8k
 from syncse.data.jsonl import iter_jsonl
 from syncse.data.locations import find_flickr8k_dir
+from syncse.data.sampling import subsample_indices
 from syncse.errors import DataError, SyncseError
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task, subsample_indices
+from syncse.evaluation.tasks import Task, register_task
 
 RerankSample = dict[str, Any]
 

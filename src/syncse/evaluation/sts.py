@@ -24,12 +24,7 @@ from syncse.data.senteval import (
     stsb_path,
 )
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task, subsample_indices
-
-
-def _limited(pairs: PairSet, limit: int | None) -> PairSet:
-    """At most `limit` pairs (`subsample_indices`: a quick check, not a published figure)."""
-    return pairs.select(subsample_indices(len(pairs.gold), limit))
+from syncse.evaluation.tasks import Task, register_task
 
 
 def cosine_scores(encoder: CachedEncoder, pairs: PairSet) -> np.ndarray:
@@ -70,7 +65,7 @@ class STSYearTask(Task):
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
         all_pred, all_gold, per_subset = [], [], {}
         for subset, pairs in self.pair_sets().items():
-            pairs = _limited(pairs, self.limit)
+            pairs = pairs.subsample(self.limit)
             predicted = cosine_scores(encoder, pairs)
             per_subset[subset] = correlations(predicted, pairs.gold)
             all_pred.append(predicted)
@@ -137,7 +132,7 @@ class STSBenchmark(Task):
         return {self.split: self.load()}
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
-        pairs = _limited(self.load(), self.limit)
+        pairs = self.load().subsample(self.limit)
         return correlations(cosine_scores(encoder, pairs), pairs.gold)
 
 
@@ -159,5 +154,5 @@ class SICKRelatedness(Task):
         return {"test": load_tsv_pairs(self._path(), cols=(3, 1, 2), skip_header=True)}
 
     def evaluate(self, encoder: CachedEncoder) -> dict[str, Any]:
-        pairs = _limited(self.pair_sets()["test"], self.limit)
+        pairs = self.pair_sets()["test"].subsample(self.limit)
         return correlations(cosine_scores(encoder, pairs), pairs.gold)

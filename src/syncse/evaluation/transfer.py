@@ -24,9 +24,10 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 
+from syncse.data.sampling import subsample_indices
 from syncse.errors import DataError
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task, subsample_indices
+from syncse.evaluation.tasks import Task, register_task
 
 C_GRID = [2.0**t for t in range(-2, 4)]
 SEED = 1111
