@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -36,6 +37,10 @@ from syncse.synthesis.config import LlamaServerOptions, OpenAIOptions
 
 #: Where a user's own build can be named; otherwise the venv's, then PATH.
 BINARY_ENV = "SYNCSE_LLAMA_SERVER"
+#: Extra command-line arguments for the server (shell syntax), for tuning without a code
+#: change: e.g. "--spec-type ngram-simple" or "--flash-attn on". syncse's own (model, host,
+#: port, slots, context, threads) come first; llama-server takes the last of a repeated flag.
+EXTRA_ARGS_ENV = "SYNCSE_LLAMA_SERVER_ARGS"
 ALIAS = "local"
 
 
@@ -108,6 +113,7 @@ class LlamaServerProcess:
             *("--parallel", str(self.slots), "--ctx-size", str(self.n_ctx * self.slots)),
             *("--threads", threads, "--threads-batch", threads),
             "--no-webui",
+            *shlex.split(os.environ.get(EXTRA_ARGS_ENV, "")),
         ]
 
     def start(self) -> str:
