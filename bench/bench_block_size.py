@@ -164,7 +164,7 @@ def main() -> None:
                 raw.setdefault(f"{model}|{backend}|{block}", []).append(run)
                 print(f"{model} {backend} block {block}: {run['seconds']:.1f} s", flush=True)
     if args.json:
-        args.json.write_text(json.dumps(raw, indent=2) + "\n")
+        args.json.write_text(json.dumps({"runs": raw, "ceilings": ceilings}, indent=2) + "\n")
 
     mode = f"scratch, {args.scratch} triplets" if args.scratch else f"partial, {args.inputs} inputs"
     print(f"\n{mode}; {args.repeats} repeats; {os.cpu_count()} cores; medians\n")

@@ -176,3 +176,22 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_extra_server_arguments_reach_the_server(binary, tmp_path, syncse_cli, monkeypatch):
+    """$SYNCSE_LLAMA_SERVER_ARGS goes onto the server's command line: a flag it does not know
+    makes it exit, and the user sees that as one line naming the server."""
+    from syncse.synthesis.backends.llama_server import EXTRA_ARGS_ENV
+
+    monkeypatch.setenv(EXTRA_ARGS_ENV, "--no-such-flag-for-syncse")
+    inputs = tmp_path / "in.txt"
+    inputs.write_text(CAPTIONS[0] + "\n")
+    code, err = syncse_cli(
+        "synthesize", "partial", "--input", inputs, "--out", tmp_path / "o.jsonl",
+        "--backend", "llama-server", "--no-decontaminate",
+    )  # fmt: skip
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "llama-server exited" in lines[0], err
+    assert not (tmp_path / "o.jsonl").exists()
+    assert _servers_of(os.getpid()) == []
