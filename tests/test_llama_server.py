@@ -57,6 +57,16 @@ def _servers_of(pid: int) -> list[int]:
     return found
 
 
+def _one_caption_via_server(syncse_cli, tmp_path: Path, *options) -> tuple[int, str]:
+    """`syncse synthesize partial` of one caption with `--backend llama-server`."""
+    inputs = tmp_path / "in.txt"
+    inputs.write_text(CAPTIONS[0] + "\n")
+    return syncse_cli(
+        "synthesize", "partial", "--input", inputs, "--out", tmp_path / "o.jsonl",
+        "--backend", "llama-server", "--no-decontaminate", *options,
+    )  # fmt: skip
+
+
 def test_partial_through_llama_server_caches_and_stops_the_server(binary, tmp_path, syncse_cli):
     inputs = tmp_path / "in.txt"
     inputs.write_text("\n".join(CAPTIONS) + "\n")
@@ -113,12 +123,7 @@ def test_slots_answer_concurrent_requests(binary):
 def test_a_file_llama_server_cannot_load_is_one_line_error(binary, tmp_path, syncse_cli):
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\0" * 64)  # right magic bytes, no model
-    inputs = tmp_path / "in.txt"
-    inputs.write_text(CAPTIONS[0] + "\n")
-    code, err = syncse_cli(
-        "synthesize", "partial", "--input", inputs, "--out", tmp_path / "o.jsonl",
-        "--backend", "llama-server", "--model", broken, "--no-decontaminate",
-    )  # fmt: skip
+    code, err = _one_caption_via_server(syncse_cli, tmp_path, "--model", broken)
     assert code == 2
     lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "llama-server exited" in lines[0], err
@@ -128,12 +133,7 @@ def test_a_file_llama_server_cannot_load_is_one_line_error(binary, tmp_path, syn
 
 def test_missing_binary_is_named(tmp_path, syncse_cli, monkeypatch):
     monkeypatch.setenv(BINARY_ENV, str(tmp_path / "nowhere" / "llama-server"))
-    inputs = tmp_path / "in.txt"
-    inputs.write_text(CAPTIONS[0] + "\n")
-    code, err = syncse_cli(
-        "synthesize", "partial", "--input", inputs, "--out", tmp_path / "o.jsonl",
-        "--backend", "llama-server", "--no-decontaminate",
-    )  # fmt: skip
+    code, err = _one_caption_via_server(syncse_cli, tmp_path)
     assert code == 2
     assert f"${BINARY_ENV}=" in err and "not an executable file" in err
     assert "Traceback" not in err
@@ -184,12 +184,7 @@ def test_extra_server_arguments_reach_the_server(binary, tmp_path, syncse_cli, m
     from syncse.synthesis.backends.llama_server import EXTRA_ARGS_ENV
 
     monkeypatch.setenv(EXTRA_ARGS_ENV, "--no-such-flag-for-syncse")
-    inputs = tmp_path / "in.txt"
-    inputs.write_text(CAPTIONS[0] + "\n")
-    code, err = syncse_cli(
-        "synthesize", "partial", "--input", inputs, "--out", tmp_path / "o.jsonl",
-        "--backend", "llama-server", "--no-decontaminate",
-    )  # fmt: skip
+    code, err = _one_caption_via_server(syncse_cli, tmp_path)
     assert code == 2
     lines = [line for line in err.strip().splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "llama-server exited" in lines[0], err
