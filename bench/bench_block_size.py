@@ -139,8 +139,9 @@ def main() -> None:
     parser.add_argument("--slots", type=int, default=4, help="llama-server's slots")
     parser.add_argument(
         "--arms",
-        help="explicit BACKEND:BLOCK pairs, e.g. llama-cpp:1,llama-server:16 "
-        "(instead of every backend with every block size)",
+        help="explicit BACKEND:BLOCK[@MODEL] arms, e.g. llama-cpp:1,llama-server:16 "
+        "(instead of every backend with every block size); @MODEL runs another model in that "
+        "arm (a re-quantized variant), compared with the row model's first arm",
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--scratch", type=int, default=0, help="scratch triplets instead")
@@ -151,18 +152,24 @@ def main() -> None:
     encoder = load_encoder("minilm", device="cpu")  # quality figures only; never filters
     blocks = [int(b) for b in args.blocks.split(",")]
     backends = args.backends.split(",")
-    arms = [(backend, block) for backend in backends for block in blocks]
+    arms = [(backend, block, None) for backend in backends for block in blocks]
     if args.arms:
-        arms = [(a.split(":")[0], int(a.split(":")[1])) for a in args.arms.split(",")]
+        arms = []
+        for arm in args.arms.split(","):
+            spec, _, variant = arm.partition("@")
+            backend, block = spec.split(":")
+            arms.append((backend, int(block), variant or None))
     raw: dict[str, list[dict]] = {}
     ceilings: dict[str, list[dict]] = {}
     for model in args.models.split(","):
         for _ in range(args.repeats):  # interleaved, so drift hits every arm alike
-            ceilings.setdefault(model, []).append(ceiling(model, sentences))
-            for backend, block in arms:
-                run = run_once(model, backend, args.slots, block, sentences, args.scratch, encoder)
-                raw.setdefault(f"{model}|{backend}|{block}", []).append(run)
-                print(f"{model} {backend} block {block}: {run['seconds']:.1f} s", flush=True)
+            for used in dict.fromkeys([model] + [v for _, _, v in arms if v]):
+                ceilings.setdefault(used, []).append(ceiling(used, sentences))
+            for backend, block, variant in arms:
+                used = variant or model
+                run = run_once(used, backend, args.slots, block, sentences, args.scratch, encoder)
+                raw.setdefault(f"{model}|{backend}|{block}|{variant}", []).append(run)
+                print(f"{used} {backend} block {block}: {run['seconds']:.1f} s", flush=True)
     if args.json:
         args.json.write_text(json.dumps({"runs": raw, "ceilings": ceilings}, indent=2) + "\n")
 
@@ -177,12 +184,12 @@ def main() -> None:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     )
     for model in args.models.split(","):
-        first = f"{model}|{arms[0][0]}|{arms[0][1]}"
+        first = "|".join(map(str, (model, *arms[0])))
         base = statistics.median(r["inputs_per_min"] for r in raw[first])
-        top_prompt = statistics.median(c["prompt_tok_s"] for c in ceilings[model])
-        top_gen = statistics.median(c["gen_tok_s"] for c in ceilings[model])
-        for backend, block in arms:
-            runs = raw[f"{model}|{backend}|{block}"]
+        for backend, block, variant in arms:
+            top_prompt = statistics.median(c["prompt_tok_s"] for c in ceilings[variant or model])
+            top_gen = statistics.median(c["gen_tok_s"] for c in ceilings[variant or model])
+            runs = raw[f"{model}|{backend}|{block}|{variant}"]
             label = f"llama-server, {args.slots} slots" if backend == "llama-server" else backend
             speed = statistics.median(r["inputs_per_min"] for r in runs)
             rows = statistics.median(r["rows_per_min"] for r in runs)
@@ -192,13 +199,14 @@ def main() -> None:
             prompt = statistics.median(r["prompt_tok_s"] for r in runs)
             gen = statistics.median(r["gen_tok_s"] for r in runs)
             print(
-                f"| {model} | {label} | {block} | {speed:.1f} | {rows:.1f} | {speed / base:.2f}x | "
+                f"| {variant or model} | {label} | {block} | {speed:.1f} | {rows:.1f} | "
+                f"{speed / base:.2f}x | "
                 f"{prompt:.0f} ({prompt / top_prompt:.2f}x) | {gen:.1f} ({gen / top_gen:.2f}x) | "
                 f"{runs[0]['accepted']} | {q['parse_failures']:.1%} | {q['copies']:.1%} | "
                 f"{closer} | {d2} |"
             )
     print("\nCeiling (bare llama.cpp context, all cores, medians): ")
-    for model in args.models.split(","):
+    for model in ceilings:
         top_prompt = statistics.median(c["prompt_tok_s"] for c in ceilings[model])
         top_gen = statistics.median(c["gen_tok_s"] for c in ceilings[model])
         print(

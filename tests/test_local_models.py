@@ -9,7 +9,7 @@ import hashlib
 import pytest
 
 from syncse.errors import SyncseError
-from syncse.local_models import PRESETS, assemble_chunks
+from syncse.local_models import PRESETS, assemble_chunks, requantize
 from syncse.synthesis.backends.base import ChatRequest
 from syncse.synthesis.backends.llama_cpp_backend import (
     LlamaCppBackend,
@@ -46,6 +46,35 @@ def test_assembly_verifies_the_checksum_and_never_leaves_a_bad_file(tmp_path, mo
     for part in parts:
         part.unlink()
     assert assemble_chunks(parts, target, good) == target
+
+
+def test_requantize_writes_the_new_format_once_and_quietly(tmp_path, capfd):
+    from gguf import GGUFReader
+
+    source = resolve_gguf("smollm2-135m")  # Q4_1; Q4_0 is the quickest format to write
+    target = tmp_path / "m.gguf"
+    assert requantize(source, target, "Q4_0") == target
+    kinds = {t.tensor_type.name for t in GGUFReader(target).tensors}
+    assert "Q4_0" in kinds and "Q4_1" not in kinds
+    out, err = capfd.readouterr()
+    assert out == "" and err.count("\n") == 1  # one line of ours, none of llama.cpp's log
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.gguf", "m.gguf.source"]
+
+    written = target.stat().st_mtime_ns
+    assert requantize(source, target, "Q4_0") == target
+    assert target.stat().st_mtime_ns == written  # reused, not written again
+    (target.parent / "m.gguf.source").write_text("another source\n")
+    requantize(source, target, "Q4_0")
+    assert target.stat().st_mtime_ns != written  # a changed source is quantized again
+
+
+def test_requantize_failure_is_one_error_and_leaves_no_file(tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)  # the magic bytes, then nothing a loader can use
+    with pytest.raises(SyncseError, match="could not re-quantize") as error:
+        requantize(bad, tmp_path / "out" / "m.gguf", "Q4_0")
+    assert "\n" not in str(error.value)
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_missing_preset_package_names_the_pip_command(monkeypatch):
