@@ -202,7 +202,7 @@ PRESETS: dict[str, LocalModel] = {
         ),
         LocalModel(
             "qwen2.5-0.5b-iq4nl",
-            "qwen2.5-0.5b re-quantized to IQ4_NL on first use (430 MB): ~1.3x faster on a "
+            "qwen2.5-0.5b re-quantized to IQ4_NL on first use (431 MB): ~1.4x faster on a "
             "CPU, perplexity +4%",
             True,
             "qwen",
