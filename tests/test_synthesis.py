@@ -5,7 +5,7 @@ import pytest
 from syncse.data.corpora import evaluation_sentences
 from syncse.data.text import match_key
 from syncse.synthesis import BackendConfig, SamplingConfig, SynthesisConfig, synthesize_partial
-from syncse.synthesis.parsing import parse_list, parse_sentence
+from syncse.synthesis.parsing import parse_list, parse_sentence, split_sentences
 from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResultStore
 
@@ -66,6 +66,24 @@ def test_parse_sentence_tolerates_chatter(answer, expected):
 def test_parse_list_strips_numbering():
     text = "Here are the sentences:\n1. The river floods.\n2) Prices rose again today.\n- ok\n"
     assert parse_list(text) == ["The river floods.", "Prices rose again today."]
+
+
+def test_split_sentences_keeps_abbreviations_and_drops_an_unfinished_last_sentence():
+    lines = [
+        "Dr. Smith moved to the U.S. in 2019. He paid $3.5 million for a house.",
+        "Thanks. The river floods every spring.",
+        "The children ran towards the",
+    ]
+    whole = [
+        "Dr. Smith moved to the U.S. in 2019.",
+        "He paid $3.5 million for a house.",
+        "The river floods every spring.",  # "Thanks." is under three words
+    ]
+    assert split_sentences(lines, truncated=True) == whole
+    # Not cut at max_tokens: the model ended there, so the last line stays.
+    assert split_sentences(lines) == [*whole, "The children ran towards the"]
+    # Cut, but at a sentence's end: nothing is unfinished.
+    assert split_sentences(lines[:2], truncated=True) == whole
 
 
 def test_decontamination_removes_flickr_captions_seen_in_sts(senteval_dir, flickr8k_dir):
@@ -225,6 +243,8 @@ def test_scratch_writes_sentences_then_annotates(tmp_path, senteval_dir):
     assert 1 <= len(rows) <= 3 and summary["accepted"] == len(rows)
     for row in rows:
         assert row["genre"] and len(row["topics"]) == 3 and row["generation_response"]
+        # Each anchor is one sentence, cut out of the line the model wrote.
+        assert split_sentences([row["sent0"]]) == [row["sent0"]]
     # Resume with the same n: nothing left to do, so no new LLM calls.
     again = synthesize_scratch(config, n=len(rows), per_call=5, max_rounds=2)
     assert again["this_run"]["llm_calls"] == 0

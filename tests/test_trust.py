@@ -109,6 +109,9 @@ def test_scratch_with_other_sources_is_refused_and_a_larger_n_tops_up(tmp_path):
         synthesize_scratch(config, n=2, per_call=3, max_rounds=1, domain="marine biology")
     with pytest.raises(SyncseError, match="other inputs"):
         synthesize_scratch(config, n=2, per_call=3, max_rounds=1, temperature=0.2)
+    # Whole lines instead of their sentences are other anchors too.
+    with pytest.raises(SyncseError, match="other inputs"):
+        synthesize_scratch(config, n=2, per_call=3, max_rounds=1, split_sentences=False)
     # Asking for more rows of the same kind: topped up, no refusal.
     bigger = synthesize_scratch(config, n=3, per_call=3, max_rounds=1)
     assert bigger["wanted"] == 3

@@ -456,6 +456,13 @@ def synthesize_scratch_cmd(
     max_anchor_words: Annotated[
         int, typer.Option(help="Written sentences longer than this are not annotated.")
     ] = 32,
+    split_sentences: Annotated[
+        bool,
+        typer.Option(
+            help="Each sentence of a written line is an anchor (small models write "
+            "paragraphs); --no-split-sentences: a line is one, as in the paper."
+        ),
+    ] = True,
     backend: _BACKEND = "llama-cpp",
     model: _MODEL = None,
     base_url: _BASE_URL = None,
@@ -485,7 +492,14 @@ def synthesize_scratch_cmd(
         raise SyncseError("--n must be at least 1")
     config = _synthesis_config(locals())
     summary = synthesize_scratch(
-        config, n, genres, topics, domain, per_call, temperature=generation_temperature
+        config,
+        n,
+        genres,
+        topics,
+        domain,
+        per_call,
+        temperature=generation_temperature,
+        split_sentences=split_sentences,
     )
     _report(summary, format, out)
 

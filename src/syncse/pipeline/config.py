@@ -33,6 +33,7 @@ SOURCE_KEYS = {
     "topics",
     "per_call",
     "generation_temperature",
+    "split_sentences",
 }
 #: Keys the pipeline sets itself; a user setting them would be silently overridden.
 MANAGED = {
@@ -56,6 +57,7 @@ class SynthesisSource:
     topics: Path | None = None
     per_call: int = 10
     generation_temperature: float = 1.3  # scratch: the sentence-writing calls' temperature
+    split_sentences: bool = True  # scratch: each sentence of a written line is an anchor
 
 
 @dataclass

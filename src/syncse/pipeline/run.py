@@ -124,6 +124,7 @@ def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
             source.domain,
             source.per_call,
             temperature=source.generation_temperature,
+            split_sentences=source.split_sentences,
         )
     if summary.wanted and summary.accepted < summary.wanted:
         log(

@@ -25,7 +25,7 @@ from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, RowCheck
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import read_exclude_file
 from syncse.synthesis.judge import LLMJudge
-from syncse.synthesis.parsing import parse_list
+from syncse.synthesis.parsing import parse_list, split_sentences
 from syncse.synthesis.pools import load_pools, read_word_list
 from syncse.synthesis.rows import input_key
 from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest
@@ -276,13 +276,18 @@ async def _generate(
     per_call: int,
     domain: str | None,
     temperature: float,
+    split: bool,
 ) -> list[tuple[str, dict[str, Any]]]:
     request, meta = generation_request(
         session.config.seed, call, genres, topics, per_call, domain, temperature
     )
     completion, response = await session.annotator.ask(request)
     meta["generation_response"] = response
-    return [(s, meta) for s in parse_list(completion.text)[:per_call]]
+    lines = parse_list(completion.text)[:per_call]
+    if split:
+        truncated = completion.completion_tokens >= request.max_tokens
+        lines = split_sentences(lines, truncated=truncated)
+    return [(s, meta) for s in lines]
 
 
 async def _generate_all(
@@ -293,6 +298,7 @@ async def _generate_all(
     per_call: int,
     domain: str | None,
     temperature: float,
+    split: bool,
 ) -> list[tuple[str, dict[str, Any]]]:
     """The sentence-writing calls, as many in flight as annotation allows and with a progress
     bar (thousands of calls can come before the first row). Results keep call order, so keys
@@ -303,7 +309,7 @@ async def _generate_all(
     async def one(call: int) -> list[tuple[str, dict[str, Any]]]:
         async with limit:
             sentences = await _generate(
-                session, call, genres, topics, per_call, domain, temperature
+                session, call, genres, topics, per_call, domain, temperature, split
             )
         progress.update(1)
         return sentences
@@ -324,10 +330,13 @@ async def _scratch(
     per_call: int,
     max_rounds: int,
     temperature: float,
+    split: bool,
     backend: Backend | None,
 ) -> SynthesisSummary:
-    # `n` is left out: asking for more rows tops up the same file.
-    digest = _digest("scratch", genres, topics, domain, per_call, temperature)
+    # `n` is left out: asking for more rows tops up the same file. Splitting is named only
+    # when on, so a folder written before it existed resumes with `split_sentences` off.
+    parts = ("scratch", genres, topics, domain, per_call, temperature)
+    digest = _digest(*parts, *(["split sentences"] if split else []))
     session = _Session(config, digest, backend=backend)
     generated: list[tuple[str, dict[str, Any]]] = []
     calls = 0
@@ -349,7 +358,14 @@ async def _scratch(
             per_call_seen = len(generated) / calls if calls else per_call
             needed = math.ceil((n - accepted) * 1.3 / max(per_call_seen, 1.0))
             batch = await _generate_all(
-                session, range(calls, calls + needed), genres, topics, per_call, domain, temperature
+                session,
+                range(calls, calls + needed),
+                genres,
+                topics,
+                per_call,
+                domain,
+                temperature,
+                split,
             )
             calls += needed
             start = len(generated)
@@ -368,6 +384,7 @@ async def _scratch(
                 "wanted": n,
                 "generation_calls": calls,
                 "generated_sentences": len(generated),
+                "split_sentences": split,
                 "topics": topics,
                 "domain": domain,
             }
@@ -385,12 +402,26 @@ def synthesize_scratch(
     max_rounds: int = 6,
     temperature: float = 1.3,
     backend: Backend | None = None,
+    split_sentences: bool = True,
 ) -> SynthesisSummary:
     """`temperature` is the sentence-writing calls' own (higher than annotation's, for
     diverse sentences); `config.sampling.temperature` is the annotation calls'. `backend`:
-    as for `synthesize_partial`."""
+    as for `synthesize_partial`. `split_sentences`: every sentence of a written line is a
+    candidate anchor (small models write paragraphs where a list was asked for); off, a
+    line is one candidate, as in the paper, and lines over the word limit are dropped."""
     genres = read_word_list(genres_file, "genres.txt")
     topics = read_word_list(topics_file, "topics.txt")
     return asyncio.run(
-        _scratch(config, n, genres, topics, domain, per_call, max_rounds, temperature, backend)
+        _scratch(
+            config,
+            n,
+            genres,
+            topics,
+            domain,
+            per_call,
+            max_rounds,
+            temperature,
+            split_sentences,
+            backend,
+        )
     )

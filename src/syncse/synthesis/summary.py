@@ -49,10 +49,12 @@ class SynthesisSummary(Record):
     mode: str = "partial"
     #: Partial: the input sentences considered (after `limit`).
     inputs: int | None = None
-    #: Scratch: triplets asked for, sentence-writing calls, sentences written, topics used.
+    #: Scratch: triplets asked for, sentence-writing calls, sentences written (after splitting
+    #: written lines into sentences when `split_sentences`), topics used.
     wanted: int | None = None
     generation_calls: int | None = None
     generated_sentences: int | None = None
+    split_sentences: bool | None = None
     topics: list[str] | None = None
     domain: str | None = None
     decontamination_sentences: int = 0
