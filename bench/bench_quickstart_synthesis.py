@@ -10,6 +10,7 @@ each repeat so drift hits every arm alike, every run in a fresh folder (no cache
 - `lines`: block size 32 and the paper's 32-word limit on written lines (long lines dropped
   before annotation): the quickstart before sentence splitting.
 - `split`: block size 32, each sentence of a written line a candidate anchor (the default).
+- `server`: `split` through llama.cpp's own server with 2 slots (`make install` builds it).
 
     python bench/bench_quickstart_synthesis.py [--n 200] [--repeats 3] [--arms filed,lines,split]
 
@@ -36,11 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_block_size import quality  # noqa: E402
 
-#: arm -> (block size, split written lines into sentences, word limit on written anchors)
+#: arm -> (block size, split written lines into sentences, word limit on written anchors,
+#: backend kind)
 ARMS = {
-    "filed": (1, False, 100_000),
-    "lines": (32, False, 32),
-    "split": (32, True, 32),
+    "filed": (1, False, 100_000, "llama-cpp"),
+    "lines": (32, False, 32, "llama-cpp"),
+    "split": (32, True, 32, "llama-cpp"),
+    "server": (32, True, 32, "llama-server"),
 }
 
 
@@ -48,14 +51,18 @@ def run_once(run_config, arm: str, n: int, encoder) -> dict:
     from syncse.data.jsonl import read_jsonl
     from syncse.synthesis import synthesize_scratch
 
-    block, split, max_words = ARMS[arm]
+    block, split, max_words, kind = ARMS[arm]
     source = run_config.source
+    backend = run_config.synthesis.backend
+    if kind != backend.kind:
+        backend = dataclasses.replace(backend, kind=kind, concurrency=2)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "triplets.jsonl"
         config = dataclasses.replace(
             run_config.synthesis,
             out=out,
             block_size=block,
+            backend=backend,
             filters=dataclasses.replace(run_config.synthesis.filters, max_anchor_words=max_words),
         )
         start = time.perf_counter()
@@ -114,24 +121,21 @@ def main() -> None:
 
     print(f"\n{args.config.name}, {n} triplets; {args.repeats} repeats; {os.cpu_count()} cores\n")
     print(
-        "| arm | block size | split lines | seconds | triplets/min | speed-up | writing calls | "
-        "sentences written | over the limit | generated tokens | parse failures | copies | "
-        "positive closer (MiniLM) | distinct-2 | anchor words |"
+        "| arm | backend | block size | split lines | seconds | triplets/min | speed-up | "
+        "writing calls | sentences written | over the limit | generated tokens | "
+        "parse failures | copies | positive closer (MiniLM) | distinct-2 | anchor words |"
     )
-    print(
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: |"
-    )
+    print("| --- | --- | ---: | --- |" + " ---: |" * 12)
     base = statistics.median(r["triplets_per_min"] for r in raw[arms[0]])
     for arm in arms:
         runs = raw[arm]
-        block, split, _ = ARMS[arm]
+        block, split, _, kind = ARMS[arm]
         speed = statistics.median(r["triplets_per_min"] for r in runs)
         first, q = runs[0], runs[0]["quality"]
         closer = "-" if q["positive_closer"] is None else f"{q['positive_closer']:.0%}"
         d2 = "-" if q["distinct_2"] is None else f"{q['distinct_2']:.2f}"
         print(
-            f"| {arm} | {block} | {'yes' if split else 'no'} | "
+            f"| {arm} | {kind} | {block} | {'yes' if split else 'no'} | "
             f"{statistics.median(r['seconds'] for r in runs):.0f} | {speed:.1f} | "
             f"{speed / base:.2f}x | {first['generation_calls']} | {first['generated_sentences']} | "
             f"{first['too_long']} | {first['completion_tokens']} | {q['parse_failures']:.1%} | "

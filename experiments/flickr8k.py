@@ -160,6 +160,8 @@ def arm_config(arm: str, args, out: Path, inputs: Path) -> dict:
             "n": args.rows,
             "backend": backend | {"model": arm.removeprefix("scratch-")},
             "sampling": sampling,
+            # Written lines whole, as when the published scratch set was written.
+            "split_sentences": False,
         } | block
     else:
         raise SystemExit(f"unknown arm {arm}")
