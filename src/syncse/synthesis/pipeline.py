@@ -11,6 +11,7 @@ import math
 import random
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -268,37 +269,49 @@ def generation_request(
     return request, {"genre": genre, "topics": chosen, "generation_call": call}
 
 
+@dataclass(frozen=True)
+class SentenceWriting:
+    """What scratch's sentence-writing calls are made of; the rest of the config is the
+    annotation's. Every field changes which sentences are written, so all of them are part of
+    the file's inputs digest."""
+
+    genres: list[str]
+    topics: list[str]
+    per_call: int
+    domain: str | None
+    temperature: float
+    #: Each sentence of a written line is a candidate anchor (`parsing.split_sentences`).
+    split: bool
+
+    def digest(self) -> str:
+        parts = ("scratch", self.genres, self.topics, self.domain, self.per_call, self.temperature)
+        # Named only when on, so a folder written before splitting existed resumes with it off.
+        return _digest(*parts, *(["split sentences"] if self.split else []))
+
+
 async def _generate(
-    session: _Session,
-    call: int,
-    genres: list[str],
-    topics: list[str],
-    per_call: int,
-    domain: str | None,
-    temperature: float,
-    split: bool,
+    session: _Session, call: int, writing: SentenceWriting
 ) -> list[tuple[str, dict[str, Any]]]:
     request, meta = generation_request(
-        session.config.seed, call, genres, topics, per_call, domain, temperature
+        session.config.seed,
+        call,
+        writing.genres,
+        writing.topics,
+        writing.per_call,
+        writing.domain,
+        writing.temperature,
     )
     completion, response = await session.annotator.ask(request)
     meta["generation_response"] = response
-    lines = parse_list(completion.text)[:per_call]
-    if split:
+    lines = parse_list(completion.text)[: writing.per_call]
+    if writing.split:
         truncated = completion.completion_tokens >= request.max_tokens
         lines = split_sentences(lines, truncated=truncated)
     return [(s, meta) for s in lines]
 
 
 async def _generate_all(
-    session: _Session,
-    calls: range,
-    genres: list[str],
-    topics: list[str],
-    per_call: int,
-    domain: str | None,
-    temperature: float,
-    split: bool,
+    session: _Session, calls: range, writing: SentenceWriting
 ) -> list[tuple[str, dict[str, Any]]]:
     """The sentence-writing calls, as many in flight as annotation allows and with a progress
     bar (thousands of calls can come before the first row). Results keep call order, so keys
@@ -308,9 +321,7 @@ async def _generate_all(
 
     async def one(call: int) -> list[tuple[str, dict[str, Any]]]:
         async with limit:
-            sentences = await _generate(
-                session, call, genres, topics, per_call, domain, temperature, split
-            )
+            sentences = await _generate(session, call, writing)
         progress.update(1)
         return sentences
 
@@ -324,27 +335,19 @@ async def _generate_all(
 async def _scratch(
     config: SynthesisConfig,
     n: int,
-    genres: list[str],
-    topics: list[str],
-    domain: str | None,
-    per_call: int,
+    writing: SentenceWriting,
     max_rounds: int,
-    temperature: float,
-    split: bool,
     backend: Backend | None,
 ) -> SynthesisSummary:
-    # `n` is left out: asking for more rows tops up the same file. Splitting is named only
-    # when on, so a folder written before it existed resumes with `split_sentences` off.
-    parts = ("scratch", genres, topics, domain, per_call, temperature)
-    digest = _digest(*parts, *(["split sentences"] if split else []))
-    session = _Session(config, digest, backend=backend)
+    # `n` is not in the digest: asking for more rows tops up the same file.
+    session = _Session(config, writing.digest(), backend=backend)
     generated: list[tuple[str, dict[str, Any]]] = []
     calls = 0
     await session.open()
     try:
-        if domain:
-            proposed = await _propose_topics(session, domain)
-            topics = proposed or topics
+        if writing.domain:
+            proposed = await _propose_topics(session, writing.domain)
+            writing = replace(writing, topics=proposed or writing.topics)
         for _ in range(max_rounds):
             accepted = (
                 len({r["key"] for r in session.store.accepted_rows})
@@ -355,18 +358,9 @@ async def _scratch(
             # Generation calls are deterministic and cached: a resumed run regenerates the
             # same sentences for free, so keys (and skipped work) line up.
             # Small models write fewer sentences per call than asked: plan with the yield seen.
-            per_call_seen = len(generated) / calls if calls else per_call
+            per_call_seen = len(generated) / calls if calls else writing.per_call
             needed = math.ceil((n - accepted) * 1.3 / max(per_call_seen, 1.0))
-            batch = await _generate_all(
-                session,
-                range(calls, calls + needed),
-                genres,
-                topics,
-                per_call,
-                domain,
-                temperature,
-                split,
-            )
+            batch = await _generate_all(session, range(calls, calls + needed), writing)
             calls += needed
             start = len(generated)
             generated += batch
@@ -384,9 +378,9 @@ async def _scratch(
                 "wanted": n,
                 "generation_calls": calls,
                 "generated_sentences": len(generated),
-                "split_sentences": split,
-                "topics": topics,
-                "domain": domain,
+                "split_sentences": writing.split,
+                "topics": writing.topics,
+                "domain": writing.domain,
             }
         )
     return summary
@@ -409,19 +403,12 @@ def synthesize_scratch(
     as for `synthesize_partial`. `split_sentences`: every sentence of a written line is a
     candidate anchor (small models write paragraphs where a list was asked for); off, a
     line is one candidate, as in the paper, and lines over the word limit are dropped."""
-    genres = read_word_list(genres_file, "genres.txt")
-    topics = read_word_list(topics_file, "topics.txt")
-    return asyncio.run(
-        _scratch(
-            config,
-            n,
-            genres,
-            topics,
-            domain,
-            per_call,
-            max_rounds,
-            temperature,
-            split_sentences,
-            backend,
-        )
+    writing = SentenceWriting(
+        genres=read_word_list(genres_file, "genres.txt"),
+        topics=read_word_list(topics_file, "topics.txt"),
+        per_call=per_call,
+        domain=domain,
+        temperature=temperature,
+        split=split_sentences,
     )
+    return asyncio.run(_scratch(config, n, writing, max_rounds, backend))
