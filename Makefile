@@ -54,3 +54,6 @@ bench: install
 	$(BIN)/python bench/bench_synthesis.py
 	$(BIN)/python bench/bench_block_size.py
 	$(BIN)/python bench/bench_backbones.py
+	$(BIN)/python bench/bench_quantization.py
+	$(BIN)/python bench/bench_quickstart_synthesis.py
+	$(BIN)/python bench/bench_scratch_prompt.py

@@ -13,11 +13,15 @@ each repeat so drift hits every arm alike, every run in a fresh folder (no cache
 - `server`: `split` through llama.cpp's own server with 2 slots (`make install` builds it).
 
     python bench/bench_quickstart_synthesis.py [--n 200] [--repeats 3] [--arms filed,lines,split]
+    python bench/bench_quickstart_synthesis.py --seeds 42,43,44 --arms lines,split
 
 Prints a markdown table: medians over the repeats of seconds and triplets/min, speed-up against
-the first arm, what the sentence-writing calls cost (calls, generated tokens per kept anchor),
-and the quality of what was written (first repeat; the runs are seeded): parse failures,
-copies, positive-closer rate under all-MiniLM-L6-v2, distinct-2, mean anchor words.
+the first arm, what the sentence-writing calls cost (calls, sentences, generated tokens), and
+the quality of what was written: parse failures, copies, positive-closer rate under
+all-MiniLM-L6-v2, distinct-2, mean anchor words. Counts and quality are means over the runs:
+with the config's one seed every repeat writes the same rows, so they are that run's figures;
+`--seeds` gives each repeat its own seed, so the quality figures pool several samples (the
+way to tell a quality difference between arms from the luck of one draw).
 """
 
 from __future__ import annotations
@@ -47,7 +51,23 @@ ARMS = {
 }
 
 
-def run_once(run_config, arm: str, n: int, encoder) -> dict:
+#: per-run figures the table averages over repeats
+COUNTS = (
+    "generation_calls",
+    "generated_sentences",
+    "too_long",
+    "completion_tokens",
+    "anchor_words",
+)
+
+
+def _mean(values) -> float | None:
+    """The mean, or None when a run had no figure (fewer than 2 accepted rows)."""
+    values = list(values)
+    return None if None in values else statistics.mean(values)
+
+
+def run_once(run_config, arm: str, n: int, seed: int, encoder) -> dict:
     from syncse.data.jsonl import read_jsonl
     from syncse.synthesis import synthesize_scratch
 
@@ -62,6 +82,7 @@ def run_once(run_config, arm: str, n: int, encoder) -> dict:
             run_config.synthesis,
             out=out,
             block_size=block,
+            seed=seed,
             backend=backend,
             filters=dataclasses.replace(run_config.synthesis.filters, max_anchor_words=max_words),
         )
@@ -102,6 +123,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, help="triplets wanted (default: the config's)")
     parser.add_argument("--arms", default="filed,lines,split", help=",".join(ARMS))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--seeds", help="one repeat per seed (default: the config's, --repeats times)"
+    )
     parser.add_argument("--json", type=Path, help="also write the raw runs here")
     args = parser.parse_args()
 
@@ -109,17 +133,24 @@ def main() -> None:
     run_config = load_run_config(args.config)
     n = args.n or run_config.source.n
     arms = args.arms.split(",")
+    if args.seeds:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    else:
+        seeds = [run_config.synthesis.seed] * args.repeats
     encoder = load_encoder("minilm", device="cpu")  # quality figures only; never filters
     raw: dict[str, list[dict]] = {arm: [] for arm in arms}
-    for _ in range(args.repeats):
+    for seed in seeds:
         for arm in arms:
-            run = run_once(run_config, arm, n, encoder)
+            run = run_once(run_config, arm, n, seed, encoder)
             raw[arm].append(run)
             print(f"{arm}: {run['seconds']:.1f} s, {run['accepted']} triplets", flush=True)
     if args.json:
         args.json.write_text(json.dumps(raw, indent=2) + "\n")
 
-    print(f"\n{args.config.name}, {n} triplets; {args.repeats} repeats; {os.cpu_count()} cores\n")
+    print(
+        f"\n{args.config.name}, {n} triplets; {len(seeds)} repeats, seeds "
+        f"{', '.join(map(str, seeds))}; {os.cpu_count()} cores\n"
+    )
     print(
         "| arm | backend | block size | split lines | seconds | triplets/min | speed-up | "
         "writing calls | sentences written | over the limit | generated tokens | "
@@ -131,15 +162,17 @@ def main() -> None:
         runs = raw[arm]
         block, split, _, kind = ARMS[arm]
         speed = statistics.median(r["triplets_per_min"] for r in runs)
-        first, q = runs[0], runs[0]["quality"]
+        count = {k: statistics.mean(r[k] for r in runs) for k in COUNTS}
+        q = {k: _mean(r["quality"][k] for r in runs) for k in runs[0]["quality"]}
         closer = "-" if q["positive_closer"] is None else f"{q['positive_closer']:.0%}"
         d2 = "-" if q["distinct_2"] is None else f"{q['distinct_2']:.2f}"
         print(
             f"| {arm} | {kind} | {block} | {'yes' if split else 'no'} | "
             f"{statistics.median(r['seconds'] for r in runs):.0f} | {speed:.1f} | "
-            f"{speed / base:.2f}x | {first['generation_calls']} | {first['generated_sentences']} | "
-            f"{first['too_long']} | {first['completion_tokens']} | {q['parse_failures']:.1%} | "
-            f"{q['copies']:.1%} | {closer} | {d2} | {first['anchor_words']:.1f} |"
+            f"{speed / base:.2f}x | {count['generation_calls']:.0f} | "
+            f"{count['generated_sentences']:.0f} | {count['too_long']:.0f} | "
+            f"{count['completion_tokens']:.0f} | {q['parse_failures']:.1%} | "
+            f"{q['copies']:.1%} | {closer} | {d2} | {count['anchor_words']:.1f} |"
         )
     print(
         "\nRun times (s): "
