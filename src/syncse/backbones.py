@@ -81,8 +81,9 @@ def dequantized_folder(preset: str, log=print) -> Path:
     folder that looks finished (the same rule as the assembled GGUF presets).
     """
     from syncse.data.locations import cache_dir
-    from syncse.local_models import PRESETS
+    from syncse.local_models import PRESETS, preset_name
 
+    preset = preset_name(preset)
     if preset not in PRESETS:
         raise SyncseError(
             f"model {LM_PREFIX}{preset}: unknown language model; "

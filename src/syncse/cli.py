@@ -290,6 +290,14 @@ _JUDGE = Annotated[
         "is entailed and the negative contradicts."
     ),
 ]
+_NLI_JUDGE = Annotated[
+    str | None,
+    typer.Option(
+        help="NLI judge for each finished row (two scored calls): kept only if the anchor "
+        "entails the positive and contradicts the negative. 'writer' = the writing LLM, or a "
+        "local preset / .gguf (e.g. qwen2.5-coder-1.5b)."
+    ),
+]
 _AGREEMENT = Annotated[
     str | None,
     typer.Option(
@@ -370,6 +378,7 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
             exclude_files=list(o.exclude or []),
             decontaminate=not o.no_decontaminate,
             judge=o.judge,
+            nli_judge=o.nli_judge,
             agreement_encoder=o.agreement_encoder,
             max_anchor_words=getattr(o, "max_anchor_words", FilterConfig.max_anchor_words),
         ),
@@ -423,6 +432,7 @@ def synthesize_partial_cmd(
     exclude: _EXCLUDE = None,
     no_decontaminate: _NO_DECONTAMINATE = False,
     judge: _JUDGE = False,
+    nli_judge: _NLI_JUDGE = None,
     agreement_encoder: _AGREEMENT = None,
     price: _PRICE = None,
     timeout: _TIMEOUT = 60.0,
@@ -477,6 +487,7 @@ def synthesize_scratch_cmd(
     exclude: _EXCLUDE = None,
     no_decontaminate: _NO_DECONTAMINATE = False,
     judge: _JUDGE = False,
+    nli_judge: _NLI_JUDGE = None,
     agreement_encoder: _AGREEMENT = None,
     price: _PRICE = None,
     timeout: _TIMEOUT = 60.0,
@@ -509,6 +520,7 @@ def filter_cmd(
     data: Annotated[Path, typer.Argument(help="Triplets (.jsonl, columns sent0/sent1/hard_neg).")],
     out: Annotated[Path, typer.Option(help="Kept rows (JSONL); rejected and summary beside it.")],
     judge: _JUDGE = False,
+    nli_judge: _NLI_JUDGE = None,
     agreement_encoder: _AGREEMENT = None,
     max_positive_similarity: Annotated[
         float, typer.Option(help="Agreement: a positive this similar to its anchor is a copy.")
@@ -531,6 +543,7 @@ def filter_cmd(
         raise SyncseError(f"--model: name the model {base_url} serves")
     filters = FilterConfig(
         judge=judge,
+        nli_judge=nli_judge,
         agreement_encoder=agreement_encoder,
         agreement_max_positive_similarity=max_positive_similarity,
     )
@@ -558,9 +571,21 @@ def stats(
         str | None, typer.Option(help="Encoder for similarity figures (e.g. minilm).")
     ] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
+    nli_judge: Annotated[
+        str | None,
+        typer.Option(
+            help="Local LLM (preset or .gguf) that judges rows for the valid-triplet rate, "
+            "e.g. qwen2.5-coder-1.5b; verdicts are cached beside the file."
+        ),
+    ] = None,
+    nli_sample: Annotated[
+        int, typer.Option(help="Rows the NLI judge labels (a fixed draw; 0 = every row).")
+    ] = 200,
 ) -> None:
-    """Counts, lengths, distinct-n, duplicates, templates, and anchor similarities."""
+    """Counts, lengths, distinct-n, duplicates, templates, the valid-triplet rate by the NLI
+    judge, and anchor similarities."""
 
+    from syncse.synthesis.config import BackendConfig
     from syncse.synthesis.stats import stats_markdown, triplet_stats
 
     encoder = None
@@ -568,7 +593,8 @@ def stats(
         from syncse.models import load_encoder
 
         encoder = load_encoder(model)
-    result = triplet_stats(data, encoder)
+    judge = BackendConfig(kind="llama-cpp", model=nli_judge) if nli_judge else None
+    result = triplet_stats(data, encoder, judge, nli_sample or None)
     if json_out:
         from syncse.data.files import write_json_atomic
 

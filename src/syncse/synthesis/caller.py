@@ -8,6 +8,7 @@ and every summary counts calls, cache hits and tokens the same way.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -53,7 +54,7 @@ class CachedCaller:
         hit = await asyncio.to_thread(self.cache.get, key)
         if hit is not None:
             self.usage.cache_hits += 1
-            return Completion(hit[0], hit[1], hit[2], cached=True), key
+            return _from_cache(request, hit), key
         completion = await self.backend.complete(request)
         self.usage.calls += 1
         self.usage.prompt_tokens += completion.prompt_tokens
@@ -65,8 +66,31 @@ class CachedCaller:
         await asyncio.to_thread(
             self.cache.put,
             key,
-            completion.text,
+            _cached_text(request, completion),
             completion.prompt_tokens,
             completion.completion_tokens,
         )
         return completion, key
+
+
+def _cached_text(request: ChatRequest, completion: Completion) -> str:
+    """What the cache stores as the answer: the text, or for a scored request (the NLI judge)
+    the text and its first-token log-probabilities as one JSON object, so a cached verdict is
+    the same verdict."""
+    if not request.top_logprobs:
+        return completion.text
+    return json.dumps({"text": completion.text, "top_logprobs": completion.top_logprobs})
+
+
+def _from_cache(request: ChatRequest, hit: tuple[str, int, int]) -> Completion:
+    text, prompt_tokens, completion_tokens = hit
+    if not request.top_logprobs:
+        return Completion(text, prompt_tokens, completion_tokens, cached=True)
+    stored = json.loads(text)
+    return Completion(
+        stored["text"],
+        prompt_tokens,
+        completion_tokens,
+        cached=True,
+        top_logprobs=stored["top_logprobs"],
+    )

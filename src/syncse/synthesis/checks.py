@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any, Protocol
 
 from syncse.synthesis.judge import LLMJudge
+from syncse.synthesis.nli import NLIJudge
 
 #: What every report says when an encoder agreement filter shaped the data.
 HUMAN_ENCODER_NOTE = (
@@ -92,6 +93,73 @@ def position_bias(by_order: Counter[tuple[str, bool]]) -> dict[str, Any]:
             "judge: false in a run config)"
         )
     return result
+
+
+class NLICheck:
+    """SynCSE's own criterion, asked one hypothesis at a time (`nli.py`): kept only if the
+    anchor entails the positive and contradicts the negative.
+
+    Both sides are judged even when the positive already fails, so every judged row tells
+    the valid, false-negative (negative entailed) and positive-not-entailed rates that the
+    summaries report; the second call costs little, since it shares the first one's prefix
+    up to the hypothesis.
+    """
+
+    name = "nli"
+
+    def __init__(self, judge: NLIJudge, judge_id: str) -> None:
+        self.judge = judge
+        self.judge_id = judge_id
+        self.labels: Counter[tuple[str | None, str | None]] = Counter()
+
+    async def check(self, anchor: str, positive: str, negative: str):
+        pos = await self.judge.label(anchor, positive)
+        neg = await self.judge.label(anchor, negative)
+        self.labels[(pos.label, neg.label)] += 1
+        record = {"judge": self.judge_id, "positive": pos.record(), "negative": neg.record()}
+        if pos.label is None or neg.label is None:
+            return "nli_unreadable", record
+        if pos.label != "entailment":
+            return f"nli_positive_{pos.label}", record
+        if neg.label != "contradiction":
+            return f"nli_negative_{neg.label}", record
+        return None, record
+
+    def summary(self) -> dict[str, Any]:
+        """The rates over every row this check judged (kept and rejected alike)."""
+        return nli_rates(self.labels, self.judge_id)
+
+
+def nli_rates(labels: Counter[tuple[str | None, str | None]], judge_id: str) -> dict[str, Any]:
+    """Valid-triplet, false-negative and positive-not-entailed rates from (positive label,
+    negative label) counts, with a 95% interval for the valid rate (Wilson)."""
+    n = sum(labels.values())
+    if not n:
+        return {"judge": judge_id, "rows_judged": 0}
+    valid = labels[("entailment", "contradiction")]
+    pos_ok = sum(c for (p, _), c in labels.items() if p == "entailment")
+    neg_ok = sum(c for (_, q), c in labels.items() if q == "contradiction")
+    neg_ent = sum(c for (_, q), c in labels.items() if q == "entailment")
+    return {
+        "judge": judge_id,
+        "rows_judged": n,
+        "valid_rate": valid / n,
+        "valid_rate_95": wilson(valid, n),
+        "positive_entailed_rate": pos_ok / n,
+        "positive_not_entailed_rate": 1 - pos_ok / n,
+        "negative_contradicts_rate": neg_ok / n,
+        "negative_entailed_rate": neg_ent / n,
+    }
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion: honest at small n and near 0 or 1."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return (round(max(0.0, centre - half), 4), round(min(1.0, centre + half), 4))
 
 
 class EncoderAgreement:

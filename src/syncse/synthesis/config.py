@@ -173,6 +173,11 @@ class FilterConfig:
     #: the negative contradicts. Off by default: the local models measured here answer by the
     #: position of the sentences, not their meaning (docs/experiments.md).
     judge: bool = False
+    #: The NLI judge (`nli.py`) labels each finished row's positive and negative against its
+    #: anchor, one at a time, from label log-probabilities: kept only if the anchor entails
+    #: the positive and contradicts the negative. "writer": the LLM that writes the rows; a
+    #: local preset or .gguf path: that model, in this process (llama-cpp); None: off.
+    nli_judge: str | None = None
     #: An encoder (alias, folder or hub id) whose agreement a row needs: the positive closer to
     #: the anchor than the negative, and not a near copy of it. Opt-in, since a human-trained
     #: encoder then shapes the data; reports say so.
@@ -190,6 +195,8 @@ class FilterConfig:
             )
         if self.judge:
             parts.append("judge")
+        if self.nli_judge:
+            parts.append(f"nli:{self.nli_judge}")
         return "+".join(parts) or None
 
 

@@ -21,15 +21,18 @@ from syncse.data.corpora import evaluation_sentences
 from syncse.data.files import exclusive
 from syncse.data.triplets import TripletFiles
 from syncse.synthesis.annotate import Annotator, gather_or_cancel, write_summary
-from syncse.synthesis.backends import Backend, ChatRequest, create_backend
-from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, RowCheck
+from syncse.synthesis.backends import Backend, BackendConfig, ChatRequest, create_backend
+from syncse.synthesis.caller import CachedCaller
+from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, NLICheck, RowCheck
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import read_exclude_file
 from syncse.synthesis.judge import LLMJudge
+from syncse.synthesis.nli import NLIJudge
 from syncse.synthesis.parsing import parse_list, split_sentences
 from syncse.synthesis.pools import load_pools, read_word_list
 from syncse.synthesis.rows import input_key
 from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest
+from syncse.runtime import run_sync
 from syncse.synthesis.summary import SynthesisSummary
 
 LENGTHS = ["3 to 8 words", "8 to 15 words", "10 to 20 words", "15 to 25 words", "20 to 32 words"]
@@ -133,7 +136,20 @@ class _Session:
         if filters.judge:
             judge = LLMJudge(self.annotator.ask, self.pools.examples, self.config.seed)
             checks.append(JudgeCheck(judge))
+        if filters.nli_judge:
+            checks.append(self._nli_check(filters.nli_judge))
         return checks
+
+    def _nli_check(self, model: str) -> NLICheck:
+        """The NLI judge on the writer's own backend ("writer") or on a local model of its
+        own, whose calls share the run's response cache (keyed by that model)."""
+        if model == "writer":
+            return NLICheck(NLIJudge(self.annotator.ask, self.config.seed), self.backend.backend_id)
+        judge_backend = create_backend(BackendConfig(kind="llama-cpp", model=model))
+        self._judge_backend = judge_backend
+        caller = CachedCaller(judge_backend, self.cache)
+        self._judge_caller = caller
+        return NLICheck(NLIJudge(caller.ask, self.config.seed), judge_backend.backend_id)
 
     def _warn(self, note: str) -> None:
         self.notes.append(note)
@@ -146,6 +162,11 @@ class _Session:
                 found["judge"] = check.position_bias()
                 if "warning" in found["judge"]:
                     self._warn(found["judge"]["warning"])
+            elif isinstance(check, NLICheck):
+                found["nli"] = check.summary()
+                caller = getattr(self, "_judge_caller", None)
+                if caller is not None:
+                    found["nli"]["llm_calls"] = caller.usage.calls
             elif isinstance(check, EncoderAgreement):
                 found["agreement"] = {
                     "encoder": check.encoder_name,
@@ -170,6 +191,9 @@ class _Session:
             )
             self.cache.close()
             await self.backend.aclose()
+            judge_backend = getattr(self, "_judge_backend", None)
+            if judge_backend is not None:
+                await judge_backend.aclose()
         finally:
             self._hold.close()
         return summary
@@ -200,7 +224,7 @@ def synthesize_partial(
     `backend`: an already made backend to use instead of creating one from `config.backend`
     (a wrapped or instrumented one, in tests and benchmarks). It must be the LLM that
     `config.backend` names, since the data's fingerprint and cache keys are taken from both."""
-    return asyncio.run(_partial(config, sentences, backend))
+    return run_sync(_partial(config, sentences, backend))
 
 
 async def _propose_topics(session: _Session, domain: str) -> list[str]:
@@ -411,4 +435,4 @@ def synthesize_scratch(
         temperature=temperature,
         split=split_sentences,
     )
-    return asyncio.run(_scratch(config, n, writing, max_rounds, backend))
+    return run_sync(_scratch(config, n, writing, max_rounds, backend))

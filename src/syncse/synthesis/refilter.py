@@ -24,11 +24,19 @@ from syncse.data.triplets import TripletFiles
 from syncse.errors import DataError, SyncseError
 from syncse.synthesis.backends import create_backend
 from syncse.synthesis.caller import CachedCaller
-from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, RowCheck, run_checks
+from syncse.synthesis.checks import (
+    EncoderAgreement,
+    JudgeCheck,
+    NLICheck,
+    RowCheck,
+    run_checks,
+)
 from syncse.synthesis.config import BackendConfig, FilterConfig
 from syncse.synthesis.judge import LLMJudge
+from syncse.synthesis.nli import NLIJudge
 from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResponseCache
+from syncse.runtime import run_sync
 from syncse.synthesis.summary import FilterSummary
 
 #: Column names read, SimCSE's first (the training reader accepts the same).
@@ -89,18 +97,25 @@ async def _run(
         )
         notes.append(agreement.note)
         checks.append(agreement)
-    backend = caller = cache = judge_check = None
+    backend = caller = cache = judge_check = nli_check = None
     started = time.time()
     with contextlib.ExitStack() as stack:
         stack.enter_context(exclusive(out, "filter run"))
-        if filters.judge:
+        if filters.judge or filters.nli_judge:
+            if filters.nli_judge and filters.nli_judge != "writer":
+                # The NLI judge names its own local model; --backend/--model name a server.
+                backend_config = BackendConfig(kind="llama-cpp", model=filters.nli_judge)
             backend = create_backend(backend_config, seed=seed)
             await backend.check()
             cache = ResponseCache(TripletFiles(out).cache)
             stack.callback(cache.close)
             caller = CachedCaller(backend, cache)
+        if filters.judge and caller is not None:
             judge_check = JudgeCheck(LLMJudge(caller.ask, load_pools(pools).examples, seed))
             checks.append(judge_check)
+        if filters.nli_judge and caller is not None and backend is not None:
+            nli_check = NLICheck(NLIJudge(caller.ask, seed), backend.backend_id)
+            checks.append(nli_check)
         try:
             kept, rejected = await _filter(rows, checks)
         finally:
@@ -128,6 +143,8 @@ async def _run(
             }
             if "warning" in bias:
                 notes.append(bias["warning"])
+        if nli_check is not None and caller is not None:
+            summary.nli = nli_check.summary() | {"llm_calls": caller.usage.calls}
         summary.warnings = notes
         write_json_atomic(TripletFiles(out).summary, summary.to_json())
     return summary
@@ -142,11 +159,12 @@ def filter_triplets(
     pools: Path | None = None,
 ) -> FilterSummary:
     """Check every row of `source`; write the kept ones to `out`. Returns the summary."""
-    if not filters.judge and not filters.agreement_encoder:
+    if not filters.judge and not filters.agreement_encoder and not filters.nli_judge:
         raise SyncseError(
-            "syncse filter: nothing to check; pass --judge and/or --agreement-encoder"
+            "syncse filter: nothing to check; pass --nli-judge, --judge and/or "
+            "--agreement-encoder"
         )
     if Path(out).resolve() == Path(source).resolve():
         raise SyncseError(f"{out}: the output would overwrite the input; pass another --out")
     backend = backend or BackendConfig()
-    return asyncio.run(_run(Path(source), Path(out), filters, backend, seed, pools))
+    return run_sync(_run(Path(source), Path(out), filters, backend, seed, pools))

@@ -11,6 +11,8 @@ import numpy as np
 from syncse.data.jsonl import iter_jsonl, read_jsonl
 from syncse.data.text import match_key
 from syncse.data.triplets import TripletFiles, load_triplets
+from syncse.synthesis.config import BackendConfig
+from syncse.synthesis.quality import judge_rates, recorded_rates
 
 
 def distinct_n(texts: list[str], n: int) -> float:
@@ -22,7 +24,23 @@ def distinct_n(texts: list[str], n: int) -> float:
     return len(grams) / total if total else 0.0
 
 
-def triplet_stats(path: Path, encoder: Any = None) -> dict[str, Any]:
+def triplet_stats(
+    path: Path,
+    encoder: Any = None,
+    nli_judge: BackendConfig | None = None,
+    nli_sample: int | None = 200,
+) -> dict[str, Any]:
+    """The figures `syncse stats` prints for a triplets file.
+
+    Args:
+        path: triplets (.jsonl or .csv).
+        encoder: a SentenceTransformer for the similarity figures (secondary: an encoder
+            cannot tell a contradiction from a paraphrase that changes one word).
+        nli_judge: the LLM that judges rows for the valid-triplet rate; None: only verdicts
+            already recorded in the rows are reported.
+        nli_sample: rows the judge labels (a fixed draw; None: all). Verdicts are cached
+            beside the file, so a second look is free.
+    """
     data = load_triplets(path)
     raw = read_jsonl(path) if path.suffix == ".jsonl" else []
     lengths = {
@@ -53,6 +71,18 @@ def triplet_stats(path: Path, encoder: Any = None) -> dict[str, Any]:
         "pos_templates": dict(Counter(r.get("pos_template") for r in raw if "pos_template" in r)),
         "neg_templates": dict(Counter(r.get("neg_template") for r in raw if "neg_template" in r)),
     }
+    recorded = recorded_rates(raw)
+    if recorded is not None:
+        stats["nli"] = recorded
+    if nli_judge is not None:
+        stats["nli"] = judge_rates(
+            data.anchors,
+            data.positives,
+            data.negatives,
+            nli_judge,
+            TripletFiles(path).cache,
+            nli_sample,
+        )
     judged = [r["judge"] for r in raw if isinstance(r.get("judge"), dict)]
     if judged:
         stats["judge_labels"] = {
@@ -99,8 +129,27 @@ def stats_markdown(stats: dict[str, Any], path: Path) -> str:
         "negative_copies_anchor_rate",
     ):
         lines.append(f"| {key.replace('_', ' ')} | {stats[key]:.3f} |")
+    nli = stats.get("nli")
+    if nli and nli.get("rows_judged"):
+        low, high = nli["valid_rate_95"]
+        where = f"{nli['judge']}, {nli['rows_judged']} rows, {nli['source']}"
+        lines += [
+            f"| **valid triplets (NLI judge: {where})** | **{nli['valid_rate']:.3f}** "
+            f"(95% {low:.2f}-{high:.2f}) |",
+            f"| positive not entailed (NLI judge) | {nli['positive_not_entailed_rate']:.3f} |",
+            f"| negative entailed: false negatives (NLI judge) | "
+            f"{nli['negative_entailed_rate']:.3f} |",
+        ]
+    else:
+        lines.append(
+            "| valid triplets (NLI judge) | not measured: `syncse stats FILE --nli-judge "
+            "qwen2.5-coder-1.5b` |"
+        )
     for k, v in stats.get("similarity", {}).items():
-        lines.append(f"| {k.replace('_', ' ')} | {v:.3f} |")
+        label = "positive closer than negative (encoder, secondary)" if k == (
+            "positive_closer_rate"
+        ) else k.replace("_", " ")
+        lines.append(f"| {label} | {v:.3f} |")
     for kind, labels in stats.get("judge_labels", {}).items():
         lines.append(
             f"| LLM judge, {kind} | "

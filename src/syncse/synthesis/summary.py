@@ -89,4 +89,6 @@ class FilterSummary(Record):
     seconds: float
     #: The judge's position-bias figures and spend, when `--judge` was given.
     judge: dict[str, Any] | None = None
+    #: The NLI judge's rates over every row it judged (valid, false-negative, ...) and spend.
+    nli: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)

@@ -18,13 +18,20 @@ class ChatRequest:
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
     json_mode: bool = False
+    #: > 0: the answer is scored, not read: the completion carries the log-probabilities of
+    #: the `top_logprobs` likeliest first tokens of the answer (`Completion.top_logprobs`),
+    #: which is how the NLI judge decides a label without parsing free text.
+    top_logprobs: int = 0
 
     def as_messages(self) -> list[dict[str, str]]:
         return [{"role": role, "content": content} for role, content in self.messages]
 
     def cache_key(self, backend_id: str) -> str:
         """Identical request to the identical model -> identical key (the response cache)."""
-        payload = json.dumps([backend_id, asdict(self)], sort_keys=True)
+        fields = asdict(self)
+        if not fields["top_logprobs"]:
+            del fields["top_logprobs"]  # added later: keys of earlier requests stay the same
+        payload = json.dumps([backend_id, fields], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -35,6 +42,10 @@ class Completion:
     completion_tokens: int = 0
     cached: bool = False
     extra: dict = field(default_factory=dict)
+    #: First answer token -> log-probability, for the likeliest tokens, when the request asked
+    #: for `top_logprobs` and the backend offers them (None: it does not, e.g. a server
+    #: without logprobs; the answer's text is then all there is).
+    top_logprobs: dict[str, float] | None = None
 
 
 class BackendError(Exception):

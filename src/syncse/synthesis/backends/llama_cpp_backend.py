@@ -12,15 +12,16 @@ import os
 from pathlib import Path
 
 from syncse.errors import SyncseError
-from syncse.local_models import PRESETS
+from syncse.local_models import PRESETS, get_preset
 from syncse.synthesis.backends.base import BackendError, ChatRequest, Completion
 from syncse.synthesis.config import LlamaCppOptions
 
 
 def resolve_gguf(model: str) -> Path:
     """A preset name or a GGUF path -> a verified GGUF file."""
-    if model in PRESETS:
-        path = PRESETS[model].locate()
+    preset = get_preset(model)
+    if preset is not None:
+        path = preset.locate()
     else:
         path = Path(model).expanduser()
         if not path.exists():
@@ -59,9 +60,9 @@ class LlamaCppBackend:
     def __init__(self, config: LlamaCppOptions, seed: int = 42) -> None:
         self.config = config
         self.path = resolve_gguf(config.model)
-        preset = PRESETS.get(config.model)
+        preset = get_preset(config.model)
         self.chat = preset.chat if preset else config.chat_template
-        self.backend_id = f"llama-cpp:{config.model if preset else self.path.name}"
+        self.backend_id = f"llama-cpp:{preset.name if preset else self.path.name}"
         self.cache_id = self.backend_id
         self.concurrency = max(1, config.concurrency or 1)
         self._seed = seed
@@ -98,7 +99,72 @@ class LlamaCppBackend:
             for context in self._contexts:
                 self._idle.put_nowait(context)
 
+    def _prompt_tokens(self, llm, request: ChatRequest) -> list[int]:
+        """The request as the tokens `create_chat_completion` would evaluate: the GGUF's own
+        chat template (llama-cpp-python's formatter for it) or, for a base model, the
+        few-shot completion text."""
+        if not self.chat:
+            return llm.tokenize(completion_prompt(request.messages).encode(), add_bos=True)
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise SyncseError(f"{self.path}: no chat template in the GGUF; scoring needs one")
+        vocab = llm._model  # noqa: SLF001 - the token texts the formatter needs
+        bos, eos = llm.token_bos(), llm.token_eos()
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            bos_token=vocab.token_get_text(bos) if bos != -1 else "",
+            eos_token=vocab.token_get_text(eos) if eos != -1 else "",
+        )
+        result = formatter(messages=request.as_messages())
+        return llm.tokenize(result.prompt.encode(), add_bos=not result.added_special, special=True)
+
+    def _score_sync(self, llm, request: ChatRequest) -> Completion:
+        """Log-probabilities of the likeliest first answer tokens, from the logits.
+
+        Why by hand: llama-cpp-python returns logprobs only from a context made with
+        `logits_all=True` (n_ctx x vocab floats, 1.2 GB for Qwen's 152k vocabulary), and its
+        logits-processor hook is marked as probably broken in its source. So the prompt is
+        evaluated here, reusing the context's cached prefix as `generate` does (the few-shot
+        turns are shared by every judge call), and the last position's logits are read."""
+        import llama_cpp
+        import numpy as np
+
+        tokens = self._prompt_tokens(llm, request)
+        if len(tokens) >= llm.n_ctx():
+            raise BackendError(
+                f"input too long: {len(tokens)} prompt tokens, context {llm.n_ctx()}",
+                retryable=False,
+            )
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        common = 0
+        for a, b in zip(cached, tokens, strict=False):
+            if a != b:
+                break
+            common += 1
+        llm.n_tokens = min(common, len(tokens) - 1)  # at least one token is evaluated
+        llm.eval(tokens[llm.n_tokens :])
+        logits = np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)
+        ).astype(np.float64)
+        logprobs = logits - logits.max()
+        logprobs -= np.log(np.exp(logprobs).sum())
+        top = np.argsort(-logprobs)[: request.top_logprobs]
+        found: dict[str, float] = {}
+        for token in top:
+            text = llm.detokenize([int(token)]).decode("utf-8", errors="replace")
+            found.setdefault(text, float(logprobs[token]))
+        return Completion(
+            text=llm.detokenize([int(top[0])]).decode("utf-8", errors="replace"),
+            prompt_tokens=len(tokens),
+            completion_tokens=1,
+            top_logprobs=found,
+        )
+
     def _complete_sync(self, llm, request: ChatRequest) -> Completion:
+        if request.top_logprobs:
+            return self._score_sync(llm, request)
         sampling = dict(
             temperature=request.temperature,
             top_p=request.top_p,

@@ -31,7 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from syncse.errors import SyncseError
-from syncse.local_models import PRESETS
+from syncse.local_models import get_preset
 from syncse.synthesis.backends.base import ChatRequest, Completion
 from syncse.synthesis.config import LlamaServerOptions, OpenAIOptions
 
@@ -189,7 +189,7 @@ class LlamaServerBackend:
 
         self.config = config
         self.path = resolve_gguf(config.model or "smollm2-135m")
-        preset = PRESETS.get(config.model or "")
+        preset = get_preset(config.model or "")
         if not (preset.chat if preset else config.chat_template):
             raise SyncseError(
                 f"{self.path.name}: llama-server serves chat models only here; use "
@@ -197,7 +197,7 @@ class LlamaServerBackend:
             )
         # Its sampler is not llama-cpp-python's: the same request may answer differently, so
         # the response cache keeps the two apart.
-        self.backend_id = f"llama-server:{config.model if preset else self.path.name}"
+        self.backend_id = f"llama-server:{preset.name if preset else self.path.name}"
         self.cache_id = self.backend_id
         self.concurrency = max(1, config.slots)
         self._seed = seed

@@ -112,6 +112,9 @@ class OpenAIBackend:
             kwargs["response_format"] = {"type": "json_object"}
         if request.seed is not None:
             kwargs["seed"] = request.seed
+        if request.top_logprobs:
+            kwargs["logprobs"] = True
+            kwargs["top_logprobs"] = min(request.top_logprobs, 20)  # OpenAI's maximum
         try:
             response = await self.client.chat.completions.create(
                 model=self.config.model,
@@ -145,10 +148,24 @@ class OpenAIBackend:
             text=response.choices[0].message.content or "",
             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            top_logprobs=_first_token_logprobs(response) if request.top_logprobs else None,
         )
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def _first_token_logprobs(response) -> dict[str, float] | None:
+    """The first answer token's alternatives as {token: logprob}; None where the server
+    offers no log-probabilities (it ignored the parameter)."""
+    logprobs = getattr(response.choices[0], "logprobs", None)
+    content = getattr(logprobs, "content", None) if logprobs is not None else None
+    if not content:
+        return None
+    first = content[0]
+    found = {alt.token: float(alt.logprob) for alt in (first.top_logprobs or [])}
+    found.setdefault(first.token, float(first.logprob))
+    return found
 
 
 def _one_line(exc: Exception) -> str:

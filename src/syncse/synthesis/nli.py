@@ -1,0 +1,154 @@
+"""An NLI judge: (premise, hypothesis) -> entailment / neutral / contradiction, one hypothesis
+at a time, decided from the log-probabilities of the label tokens.
+
+SynCSE needs a positive that its anchor entails and a hard negative that its anchor
+contradicts. This judge asks exactly that, the way SNLI annotators label a pair: one
+hypothesis against its premise, nothing else in view, so there is no position for a small
+model to answer by (the pairwise judge in `judge.py` showed both sentences as A and B, and the
+local models answered by position).
+
+Why the judge looks the way it does:
+- Scored, not parsed: the answer is one token, and the label whose first token is likeliest
+  wins (log-probabilities of the tokens that start each label word, summed). A model that
+  would ramble or refuse still gives a distribution, and the verdict is deterministic.
+- Few-shot turns are fixed and written here (everyday scenes, two per label, in an order
+  that does not end on one label), never taken from an evaluation set: SICK's labelled pairs
+  measure the judge (`experiments/nli_judge_sick.py`), they do not teach it.
+- Every judge call shares the same system prompt and demonstrations, so llama.cpp (and
+  servers with prefix caching) evaluates that prefix once; a call costs the premise and
+  hypothesis tokens and one forward step.
+- Where a server offers no log-probabilities, the judge falls back to the one-token answer's
+  text (greedy), and every verdict records `method: "text"` so the summaries can say so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from syncse.synthesis.backends import ChatRequest, Completion
+
+LABELS = ("entailment", "neutral", "contradiction")
+
+NLI_SYSTEM = (
+    "You are an expert annotator of natural language inference. You are given a premise and "
+    "a hypothesis. Answer with one word: entailment if the hypothesis must be true whenever "
+    "the premise is true; contradiction if the hypothesis cannot be true when the premise is "
+    "true; neutral if it might be true or false."
+)
+_QUESTION = "Premise: {premise}\nHypothesis: {hypothesis}"
+
+#: Fixed demonstrations: (premise, hypothesis, label). Written for this module.
+NLI_EXAMPLES: tuple[tuple[str, str, str], ...] = (
+    ("A man is slicing a tomato in the kitchen.", "A person is cutting a vegetable.",
+     "entailment"),
+    ("Two children are playing on a sandy beach.", "The children are asleep in their beds.",
+     "contradiction"),
+    ("A woman is riding a bicycle down the street.", "The woman is going to work.", "neutral"),
+    ("A dog is not running in the park.", "A dog is running in the park.", "contradiction"),
+    ("A crowd watches a band perform on an outdoor stage.",
+     "People are listening to music outside.", "entailment"),
+    ("An old man sits on a bench reading a newspaper.", "The man is reading about sports.",
+     "neutral"),
+)
+
+#: Likeliest first tokens asked for; the few-shot prompt makes the three labels the top ones.
+TOP_LOGPROBS = 20
+
+
+def label_of_token(token: str) -> str | None:
+    """The label a first answer token starts ("ent" -> entailment), or None."""
+    word = token.strip().lower()
+    if len(word) < 2:
+        return None
+    for label in LABELS:
+        if label.startswith(word) or (word.startswith(label[:4]) and len(word) >= 4):
+            return label
+    return None
+
+
+def label_scores(top_logprobs: dict[str, float]) -> dict[str, float]:
+    """Log-probability of each label: its first tokens' probabilities summed (-inf when
+    none of its tokens was among the likeliest)."""
+    sums = dict.fromkeys(LABELS, 0.0)
+    for token, logprob in top_logprobs.items():
+        label = label_of_token(token)
+        if label is not None:
+            sums[label] += math.exp(logprob)
+    return {label: math.log(p) if p > 0 else -math.inf for label, p in sums.items()}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the judge said about one (premise, hypothesis) pair."""
+
+    label: str | None  # None: no label token among the answer's likeliest tokens
+    #: Normalised probability of each label (over the three), when scored.
+    probabilities: dict[str, float] | None
+    method: str  # "logprobs" or "text" (the server offered no log-probabilities)
+    response: str  # the response-cache key of the call
+
+    def record(self) -> dict:
+        found: dict = {"label": self.label, "method": self.method}
+        if self.probabilities is not None:
+            found["p"] = {k: round(v, 4) for k, v in self.probabilities.items()}
+        return found
+
+
+def verdict_from(completion: Completion, key: str) -> Verdict:
+    if completion.top_logprobs is None:
+        return Verdict(label_of_token(completion.text), None, "text", key)
+    scores = label_scores(completion.top_logprobs)
+    best = max(scores.values())
+    if best == -math.inf:
+        return Verdict(None, None, "logprobs", key)
+    total = sum(math.exp(s - best) for s in scores.values())
+    probabilities = {k: math.exp(s - best) / total for k, s in scores.items()}
+    return Verdict(max(probabilities, key=probabilities.get), probabilities, "logprobs", key)
+
+
+Ask = Callable[[ChatRequest], Awaitable[tuple[Completion, str]]]
+
+
+def _few_shot() -> tuple[tuple[str, str], ...]:
+    turns: list[tuple[str, str]] = [("system", NLI_SYSTEM)]
+    for premise, hypothesis, label in NLI_EXAMPLES:
+        turns.append(("user", _QUESTION.format(premise=premise, hypothesis=hypothesis)))
+        turns.append(("assistant", label))
+    return tuple(turns)
+
+
+class NLIJudge:
+    """Labels (premise, hypothesis) pairs through a caller's cached `ask`, so verdicts are
+    resumable and free on a re-run, like every other LLM call.
+
+    Args:
+        ask: the cached call (`CachedCaller.ask`), bound to the judging model's backend.
+        seed: recorded in the request (the verdict is greedy and does not depend on it).
+
+    Example:
+        >>> judge = NLIJudge(caller.ask)
+        >>> (await judge.label("A dog runs.", "An animal moves.")).label
+        'entailment'
+    """
+
+    def __init__(self, ask: Ask, seed: int = 0) -> None:
+        self.ask = ask
+        self.seed = seed
+        self.prefix = _few_shot()
+
+    def request(self, premise: str, hypothesis: str) -> ChatRequest:
+        question = ("user", _QUESTION.format(premise=premise, hypothesis=hypothesis))
+        return ChatRequest(
+            messages=(*self.prefix, question),
+            temperature=0.0,
+            top_p=1.0,
+            max_tokens=1,
+            seed=self.seed,
+            top_logprobs=TOP_LOGPROBS,
+        )
+
+    async def label(self, premise: str, hypothesis: str) -> Verdict:
+        completion, key = await self.ask(self.request(premise, hypothesis))
+        return verdict_from(completion, key)

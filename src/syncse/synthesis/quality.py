@@ -1,0 +1,100 @@
+"""Data quality by the NLI judge: the share of rows that are what SynCSE needs (the anchor
+entails the positive and contradicts the negative), for `syncse stats` and the dataset cards.
+
+Why not the encoder figure alone: all-MiniLM-L6-v2's "positive closer than the negative" rate
+gave 0.632 and 0.650 to two sets that blind labelling found 25% and 57% valid, because a real
+contradiction that changes one word stays close to its anchor. The judge asks the question
+itself, and its agreement with human labels is measured (`experiments/nli_judge_sick.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from syncse.data.sampling import subsample_indices
+from syncse.synthesis.backends import BackendConfig, create_backend
+from syncse.synthesis.caller import CachedCaller
+from syncse.synthesis.checks import nli_rates
+from syncse.synthesis.nli import NLIJudge
+from syncse.synthesis.store import ResponseCache
+
+logger = logging.getLogger(__name__)
+
+
+def recorded_rates(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The rates over verdicts already recorded in the rows (`nli` field, written by
+    `--nli-judge` during synthesis or by `syncse filter`); None when no row has one."""
+    labels: Counter[tuple[str | None, str | None]] = Counter()
+    judges: Counter[str] = Counter()
+    for row in rows:
+        found = row.get("nli")
+        if isinstance(found, dict):
+            labels[(found["positive"].get("label"), found["negative"].get("label"))] += 1
+            judges[str(found.get("judge"))] += 1
+    if not labels:
+        return None
+    return nli_rates(labels, "+".join(judges)) | {"source": "recorded in the rows"}
+
+
+async def _judge_rows(
+    triplets: list[tuple[str, str, str]], backend: BackendConfig, cache_path: Path
+) -> dict[str, Any]:
+    client = create_backend(backend)
+    await client.check()
+    cache = ResponseCache(cache_path)
+    caller = CachedCaller(client, cache)
+    judge = NLIJudge(caller.ask)
+    labels: Counter[tuple[str | None, str | None]] = Counter()
+    try:
+        for i, (anchor, positive, negative) in enumerate(triplets, start=1):
+            pos = await judge.label(anchor, positive)
+            neg = await judge.label(anchor, negative)
+            labels[(pos.label, neg.label)] += 1
+            if i % 50 == 0:
+                logger.info("NLI judge: %d/%d rows", i, len(triplets))
+    finally:
+        await client.aclose()
+        cache.close()
+    return nli_rates(labels, client.backend_id) | {
+        "llm_calls": caller.usage.calls,
+        "cache_hits": caller.usage.cache_hits,
+    }
+
+
+def judge_rates(
+    anchors: list[str],
+    positives: list[str],
+    negatives: list[str],
+    backend: BackendConfig,
+    cache_path: Path,
+    sample: int | None = 200,
+) -> dict[str, Any]:
+    """Judge `sample` rows (a fixed draw; None: all) with the NLI judge on `backend`.
+
+    Verdicts are cached in `cache_path`, so asking again (or for more rows) pays only for
+    rows not judged before.
+
+    Args:
+        anchors, positives, negatives: the triplets, column by column.
+        backend: the judging LLM (e.g. `BackendConfig(model="qwen2.5-coder-1.5b")`).
+        cache_path: SQLite response cache (created when missing).
+        sample: rows to judge, drawn with `subsample_indices` (seeded, so the same rows
+            every time).
+
+    Returns:
+        `nli_rates` figures (valid_rate with a 95% interval, negative_entailed_rate, ...)
+        plus the calls made.
+
+    Example:
+        >>> judge_rates(a, p, n, BackendConfig(model="qwen2.5-coder-1.5b"), Path("c.sqlite"))
+        {'judge': 'llama-cpp:qwen2.5-coder-1.5b', 'rows_judged': 200, 'valid_rate': 0.61, ...}
+    """
+    from syncse.runtime import run_sync
+
+    index = subsample_indices(len(anchors), sample, 0)
+    triplets = [(anchors[i], positives[i], negatives[i]) for i in index]
+    found = run_sync(_judge_rows(triplets, backend, cache_path))
+    return found | {"rows": len(anchors), "source": f"judged now ({len(triplets)} rows)"}
