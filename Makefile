@@ -11,13 +11,21 @@ export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
+# The CPUs here (Xeon with AMX) report AMX, but these VMs fault on its tile instructions
+# (ldtilecfg: general protection fault), which llama.cpp's native build uses for every prompt
+# of more than one token. So llama.cpp is built natively without AMX, here and for the server.
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+export CMAKE_ARGS := -DCMAKE_C_FLAGS="$(NO_AMX)" -DCMAKE_CXX_FLAGS="$(NO_AMX)"
+
 .PHONY: install llama-server demo test test-slow test-all lint bench
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# constraints.txt pins torch to the local CPU wheel (2.13.0); llama-cpp-python compiles
-	# from source the first time (~7 min on 2 cores), then pip's wheel cache reuses it.
+	# from source the first time (~7 min on 2 cores), then pip's wheel cache reuses it. A
+	# cached wheel built with AMX is dropped first (pip's cache key ignores CMAKE_ARGS).
+	scripts/check_llama_cpp_wheel.sh $(BIN)
 	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[synthesis,qwen,qwen15,gemma,backbones,report,dev]'
 	touch $@
 

@@ -1,8 +1,8 @@
 """How well does each local LLM judge NLI? Its verdicts against SICK's human labels.
 
-    python experiments/nli_judge_sick.py                          # every local preset, trial + train
+    python experiments/nli_judge_sick.py                 # every local preset, trial + train
     python experiments/nli_judge_sick.py --models qwen2.5-coder-1.5b --train-limit 1000
-    python experiments/nli_judge_sick.py --table                  # print the table from the JSON
+    python experiments/nli_judge_sick.py --table         # the table from the JSON
 
 SICK trial (500 pairs) and train (4,500; `--train-limit` draws a fixed subsample) carry human
 entailment / neutral / contradiction labels. SICK test is an evaluation set of the embedding
@@ -48,9 +48,7 @@ def agreement(human: list[str], judged: list[str | None]) -> dict:
         matrix[h][j or "none"] += 1
     total = len(human)
     correct = sum(matrix[label][label] for label in LABELS)
-    recall = {
-        label: matrix[label][label] / max(1, sum(matrix[label].values())) for label in LABELS
-    }
+    recall = {label: matrix[label][label] / max(1, sum(matrix[label].values())) for label in LABELS}
     precision = {
         label: matrix[label][label] / max(1, sum(matrix[h][label] for h in LABELS))
         for label in LABELS
@@ -113,9 +111,8 @@ def run(models: list[str], train_limit: int | None) -> None:
             found["prompt_tokens_per_verdict"] = (
                 usage.prompt_tokens / usage.calls if usage.calls else None
             )
-            found["command"] = (
-                f"python experiments/nli_judge_sick.py --models {model}"
-                + (f" --train-limit {train_limit}" if train_limit else "")
+            found["command"] = f"python experiments/nli_judge_sick.py --models {model}" + (
+                f" --train-limit {train_limit}" if train_limit else ""
             )
             results.setdefault(model, {})[split] = found
             OUT.parent.mkdir(parents=True, exist_ok=True)

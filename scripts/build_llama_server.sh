@@ -24,7 +24,10 @@ if [ -z "$CMAKE" ]; then
   "$PY" -m pip install --quiet cmake
   CMAKE="$BIN/cmake"
 fi
+# Native, without AMX: these VMs report AMX but fault on its tile instructions (see Makefile).
+NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 "$CMAKE" -S "$SDIST/vendor/llama.cpp" -B "$WORK/cmake" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_FLAGS="$NO_AMX" -DCMAKE_CXX_FLAGS="$NO_AMX" \
   -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_OPENSSL=OFF \
   -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF >"$WORK/configure.log" 2>&1 ||

@@ -137,8 +137,11 @@ def load_sick_nli(data_dir: Path, split: str) -> NLIPairs:
     pairs = NLIPairs([], [], [])
     for number, line in enumerate(_read_lines(path)[1:], start=2):
         parts = line.split("\t")
-        if len(parts) < 5 or parts[4].strip().lower() not in ("entailment", "neutral",
-                                                              "contradiction"):
+        if len(parts) < 5 or parts[4].strip().lower() not in (
+            "entailment",
+            "neutral",
+            "contradiction",
+        ):
             raise DataError(path, "expected 5 tab-separated columns ending in a label", number)
         pairs.premises.append(collapse_whitespace(parts[1]))
         pairs.hypotheses.append(collapse_whitespace(parts[2]))

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any, Protocol
 
 from syncse.synthesis.judge import LLMJudge
-from syncse.synthesis.nli import NLIJudge
+from syncse.synthesis.nli import AnchorJudge, NLIJudge
 
 #: What every report says when an encoder agreement filter shaped the data.
 HUMAN_ENCODER_NOTE = (
@@ -107,16 +107,27 @@ class NLICheck:
 
     name = "nli"
 
-    def __init__(self, judge: NLIJudge, judge_id: str) -> None:
+    def __init__(self, judge: NLIJudge, judge_id: str, anchors: AnchorJudge | None = None) -> None:
         self.judge = judge
         self.judge_id = judge_id
+        #: Scratch: the anchor is the LLM's own sentence, so it is judged too (standalone
+        #: sentence about the world, or meta-text / a fragment).
+        self.anchors = anchors
         self.labels: Counter[tuple[str | None, str | None]] = Counter()
+        self.anchor_labels: Counter[str | None] = Counter()
 
     async def check(self, anchor: str, positive: str, negative: str):
+        record: dict[str, Any] = {"judge": self.judge_id}
+        if self.anchors is not None:
+            verdict = await self.anchors.label(anchor)
+            self.anchor_labels[verdict.label] += 1
+            record["anchor"] = verdict.record()
         pos = await self.judge.label(anchor, positive)
         neg = await self.judge.label(anchor, negative)
         self.labels[(pos.label, neg.label)] += 1
-        record = {"judge": self.judge_id, "positive": pos.record(), "negative": neg.record()}
+        record |= {"positive": pos.record(), "negative": neg.record()}
+        if self.anchors is not None and record["anchor"]["label"] != "yes":
+            return "nli_bad_anchor", record
         if pos.label is None or neg.label is None:
             return "nli_unreadable", record
         if pos.label != "entailment":
@@ -127,7 +138,11 @@ class NLICheck:
 
     def summary(self) -> dict[str, Any]:
         """The rates over every row this check judged (kept and rejected alike)."""
-        return nli_rates(self.labels, self.judge_id)
+        found = nli_rates(self.labels, self.judge_id)
+        judged = sum(self.anchor_labels.values())
+        if judged:
+            found["bad_anchor_rate"] = 1 - self.anchor_labels["yes"] / judged
+        return found
 
 
 def nli_rates(labels: Counter[tuple[str | None, str | None]], judge_id: str) -> dict[str, Any]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
-
-from datasketch import MinHash, MinHashLSH
+from typing import TYPE_CHECKING
 
 from syncse.data.text import match_key
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 _ABOUT_ITSELF = re.compile(
     r"\b(?:this|these|the following|each|those|the above) "
@@ -42,11 +44,17 @@ class NearDuplicateIndex:
     """MinHash LSH over word uni+bigrams: sub-linear near-duplicate checks for 100k+ rows."""
 
     def __init__(self, threshold: float = 0.9, num_perm: int = 64) -> None:
+        # Imported here: datasketch is the `synthesis` extra, and this module's text rules
+        # are read by commands that run without it.
+        from datasketch import MinHashLSH
+
         self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         self.num_perm = num_perm
         self._n = 0
 
     def _minhash(self, text: str) -> MinHash:
+        from datasketch import MinHash
+
         words = match_key(text).split()
         shingles = set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
         mh = MinHash(num_perm=self.num_perm, seed=1)

@@ -41,39 +41,49 @@ _QUESTION = "Premise: {premise}\nHypothesis: {hypothesis}"
 
 #: Fixed demonstrations: (premise, hypothesis, label). Written for this module.
 NLI_EXAMPLES: tuple[tuple[str, str, str], ...] = (
-    ("A man is slicing a tomato in the kitchen.", "A person is cutting a vegetable.",
-     "entailment"),
-    ("Two children are playing on a sandy beach.", "The children are asleep in their beds.",
-     "contradiction"),
+    ("A man is slicing a tomato in the kitchen.", "A person is cutting a vegetable.", "entailment"),
+    (
+        "Two children are playing on a sandy beach.",
+        "The children are asleep in their beds.",
+        "contradiction",
+    ),
     ("A woman is riding a bicycle down the street.", "The woman is going to work.", "neutral"),
     ("A dog is not running in the park.", "A dog is running in the park.", "contradiction"),
-    ("A crowd watches a band perform on an outdoor stage.",
-     "People are listening to music outside.", "entailment"),
-    ("An old man sits on a bench reading a newspaper.", "The man is reading about sports.",
-     "neutral"),
+    (
+        "A crowd watches a band perform on an outdoor stage.",
+        "People are listening to music outside.",
+        "entailment",
+    ),
+    (
+        "An old man sits on a bench reading a newspaper.",
+        "The man is reading about sports.",
+        "neutral",
+    ),
 )
 
 #: Likeliest first tokens asked for; the few-shot prompt makes the three labels the top ones.
 TOP_LOGPROBS = 20
 
 
-def label_of_token(token: str) -> str | None:
+def label_of_token(token: str, labels: tuple[str, ...] = LABELS) -> str | None:
     """The label a first answer token starts ("ent" -> entailment), or None."""
     word = token.strip().lower()
     if len(word) < 2:
         return None
-    for label in LABELS:
+    for label in labels:
         if label.startswith(word) or (word.startswith(label[:4]) and len(word) >= 4):
             return label
     return None
 
 
-def label_scores(top_logprobs: dict[str, float]) -> dict[str, float]:
+def label_scores(
+    top_logprobs: dict[str, float], labels: tuple[str, ...] = LABELS
+) -> dict[str, float]:
     """Log-probability of each label: its first tokens' probabilities summed (-inf when
     none of its tokens was among the likeliest)."""
-    sums = dict.fromkeys(LABELS, 0.0)
+    sums = dict.fromkeys(labels, 0.0)
     for token, logprob in top_logprobs.items():
-        label = label_of_token(token)
+        label = label_of_token(token, labels)
         if label is not None:
             sums[label] += math.exp(logprob)
     return {label: math.log(p) if p > 0 else -math.inf for label, p in sums.items()}
@@ -96,10 +106,10 @@ class Verdict:
         return found
 
 
-def verdict_from(completion: Completion, key: str) -> Verdict:
+def verdict_from(completion: Completion, key: str, labels: tuple[str, ...] = LABELS) -> Verdict:
     if completion.top_logprobs is None:
-        return Verdict(label_of_token(completion.text), None, "text", key)
-    scores = label_scores(completion.top_logprobs)
+        return Verdict(label_of_token(completion.text, labels), None, "text", key)
+    scores = label_scores(completion.top_logprobs, labels)
     best = max(scores.values())
     if best == -math.inf:
         return Verdict(None, None, "logprobs", key)
@@ -117,6 +127,59 @@ def _few_shot() -> tuple[tuple[str, str], ...]:
         turns.append(("user", _QUESTION.format(premise=premise, hypothesis=hypothesis)))
         turns.append(("assistant", label))
     return tuple(turns)
+
+
+def scored_request(prefix: tuple[tuple[str, str], ...], question: str, seed: int) -> ChatRequest:
+    """A one-token, greedy request whose answer is scored from its first-token logprobs."""
+    return ChatRequest(
+        messages=(*prefix, ("user", question)),
+        temperature=0.0,
+        top_p=1.0,
+        max_tokens=1,
+        seed=seed,
+        top_logprobs=TOP_LOGPROBS,
+    )
+
+
+ANCHOR_LABELS = ("yes", "no")
+ANCHOR_SYSTEM = (
+    "You check sentences for a corpus of natural sentences. Answer yes if the text is one "
+    "complete, standalone sentence that states something about the world (a fact, event, "
+    "scene, opinion or instruction), as it could appear in a book, article or conversation. "
+    "Answer no if it is about writing, sentences, genres, topics or the task itself, a "
+    "heading, a list item, a fragment, or several unrelated pieces. Answer with one word."
+)
+#: Fixed demonstrations for the anchor check: (text, label). Written for this module.
+ANCHOR_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("The museum reopened last spring after two years of renovation.", "yes"),
+    ("Here are some sentences about the topic of travel in a formal style:", "no"),
+    ("Customers can return unused items within thirty days for a full refund.", "yes"),
+    ("3. Cooking tips", "no"),
+    ("This sentence is an example of a persuasive genre.", "no"),
+    ("Heavy rain flooded several streets in the old town overnight.", "yes"),
+)
+
+
+class AnchorJudge:
+    """Is a written anchor a standalone sentence about the world? (scratch's bad-anchor rate)
+
+    Small writers produce meta-text ("Here are five sentences about ..."), numbered fragments
+    and headings; a triplet built on one teaches nothing about meaning. Scored like the NLI
+    judge: one token, yes/no from the label log-probabilities.
+    """
+
+    def __init__(self, ask: Ask, seed: int = 0) -> None:
+        self.ask = ask
+        self.seed = seed
+        turns: list[tuple[str, str]] = [("system", ANCHOR_SYSTEM)]
+        for text, label in ANCHOR_EXAMPLES:
+            turns += [("user", f"Text: {text}"), ("assistant", label)]
+        self.prefix = tuple(turns)
+
+    async def label(self, text: str) -> Verdict:
+        request = scored_request(self.prefix, f"Text: {text}", self.seed)
+        completion, key = await self.ask(request)
+        return verdict_from(completion, key, ANCHOR_LABELS)
 
 
 class NLIJudge:
@@ -139,15 +202,8 @@ class NLIJudge:
         self.prefix = _few_shot()
 
     def request(self, premise: str, hypothesis: str) -> ChatRequest:
-        question = ("user", _QUESTION.format(premise=premise, hypothesis=hypothesis))
-        return ChatRequest(
-            messages=(*self.prefix, question),
-            temperature=0.0,
-            top_p=1.0,
-            max_tokens=1,
-            seed=self.seed,
-            top_logprobs=TOP_LOGPROBS,
-        )
+        question = _QUESTION.format(premise=premise, hypothesis=hypothesis)
+        return scored_request(self.prefix, question, self.seed)
 
     async def label(self, premise: str, hypothesis: str) -> Verdict:
         completion, key = await self.ask(self.request(premise, hypothesis))

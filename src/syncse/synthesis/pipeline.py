@@ -20,6 +20,7 @@ from tqdm import tqdm
 from syncse.data.corpora import evaluation_sentences
 from syncse.data.files import exclusive
 from syncse.data.triplets import TripletFiles
+from syncse.runtime import run_sync
 from syncse.synthesis.annotate import Annotator, gather_or_cancel, write_summary
 from syncse.synthesis.backends import Backend, BackendConfig, ChatRequest, create_backend
 from syncse.synthesis.caller import CachedCaller
@@ -27,12 +28,11 @@ from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, NLICheck, RowC
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import read_exclude_file
 from syncse.synthesis.judge import LLMJudge
-from syncse.synthesis.nli import NLIJudge
+from syncse.synthesis.nli import AnchorJudge, NLIJudge
 from syncse.synthesis.parsing import parse_list, split_sentences
 from syncse.synthesis.pools import load_pools, read_word_list
 from syncse.synthesis.rows import input_key
 from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest
-from syncse.runtime import run_sync
 from syncse.synthesis.summary import SynthesisSummary
 
 LENGTHS = ["3 to 8 words", "8 to 15 words", "10 to 20 words", "15 to 25 words", "20 to 32 words"]
@@ -81,6 +81,8 @@ class _Session:
         backend: Backend | None = None,
     ) -> None:
         self.config = config
+        #: Scratch (no given sentences): the anchors are the LLM's own, so checks judge them.
+        self.scratch = sentences is None
         self.pools = load_pools(config.pools)
         self.fingerprint = config.fingerprint(self.pools.digest)
         checks = config.filters.checks_id()
@@ -143,13 +145,16 @@ class _Session:
     def _nli_check(self, model: str) -> NLICheck:
         """The NLI judge on the writer's own backend ("writer") or on a local model of its
         own, whose calls share the run's response cache (keyed by that model)."""
+        seed = self.config.seed
         if model == "writer":
-            return NLICheck(NLIJudge(self.annotator.ask, self.config.seed), self.backend.backend_id)
-        judge_backend = create_backend(BackendConfig(kind="llama-cpp", model=model))
-        self._judge_backend = judge_backend
-        caller = CachedCaller(judge_backend, self.cache)
-        self._judge_caller = caller
-        return NLICheck(NLIJudge(caller.ask, self.config.seed), judge_backend.backend_id)
+            ask, judge_id = self.annotator.ask, self.backend.backend_id
+        else:
+            judge_backend = create_backend(BackendConfig(kind="llama-cpp", model=model))
+            self._judge_backend = judge_backend
+            self._judge_caller = CachedCaller(judge_backend, self.cache)
+            ask, judge_id = self._judge_caller.ask, judge_backend.backend_id
+        anchors = AnchorJudge(ask, seed) if self.scratch else None
+        return NLICheck(NLIJudge(ask, seed), judge_id, anchors)
 
     def _warn(self, note: str) -> None:
         self.notes.append(note)

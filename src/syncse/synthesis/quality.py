@@ -18,7 +18,7 @@ from syncse.data.sampling import subsample_indices
 from syncse.synthesis.backends import BackendConfig, create_backend
 from syncse.synthesis.caller import CachedCaller
 from syncse.synthesis.checks import nli_rates
-from syncse.synthesis.nli import NLIJudge
+from syncse.synthesis.nli import AnchorJudge, NLIJudge
 from syncse.synthesis.store import ResponseCache
 
 logger = logging.getLogger(__name__)
@@ -28,28 +28,41 @@ def recorded_rates(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The rates over verdicts already recorded in the rows (`nli` field, written by
     `--nli-judge` during synthesis or by `syncse filter`); None when no row has one."""
     labels: Counter[tuple[str | None, str | None]] = Counter()
+    anchors: Counter[str | None] = Counter()
     judges: Counter[str] = Counter()
     for row in rows:
         found = row.get("nli")
         if isinstance(found, dict):
             labels[(found["positive"].get("label"), found["negative"].get("label"))] += 1
             judges[str(found.get("judge"))] += 1
+            if isinstance(found.get("anchor"), dict):
+                anchors[found["anchor"].get("label")] += 1
     if not labels:
         return None
-    return nli_rates(labels, "+".join(judges)) | {"source": "recorded in the rows"}
+    rates = nli_rates(labels, "+".join(judges)) | {"source": "recorded in the rows"}
+    if anchors:
+        rates["bad_anchor_rate"] = 1 - anchors["yes"] / sum(anchors.values())
+    return rates
 
 
 async def _judge_rows(
-    triplets: list[tuple[str, str, str]], backend: BackendConfig, cache_path: Path
+    triplets: list[tuple[str, str, str]],
+    backend: BackendConfig,
+    cache_path: Path,
+    judge_anchors: bool,
 ) -> dict[str, Any]:
     client = create_backend(backend)
     await client.check()
     cache = ResponseCache(cache_path)
     caller = CachedCaller(client, cache)
     judge = NLIJudge(caller.ask)
+    anchor_judge = AnchorJudge(caller.ask)
     labels: Counter[tuple[str | None, str | None]] = Counter()
+    anchors: Counter[str | None] = Counter()
     try:
         for i, (anchor, positive, negative) in enumerate(triplets, start=1):
+            if judge_anchors:
+                anchors[(await anchor_judge.label(anchor)).label] += 1
             pos = await judge.label(anchor, positive)
             neg = await judge.label(anchor, negative)
             labels[(pos.label, neg.label)] += 1
@@ -58,10 +71,13 @@ async def _judge_rows(
     finally:
         await client.aclose()
         cache.close()
-    return nli_rates(labels, client.backend_id) | {
+    rates = nli_rates(labels, client.backend_id) | {
         "llm_calls": caller.usage.calls,
         "cache_hits": caller.usage.cache_hits,
     }
+    if anchors:
+        rates["bad_anchor_rate"] = 1 - anchors["yes"] / sum(anchors.values())
+    return rates
 
 
 def judge_rates(
@@ -71,6 +87,7 @@ def judge_rates(
     backend: BackendConfig,
     cache_path: Path,
     sample: int | None = 200,
+    judge_anchors: bool = False,
 ) -> dict[str, Any]:
     """Judge `sample` rows (a fixed draw; None: all) with the NLI judge on `backend`.
 
@@ -83,6 +100,8 @@ def judge_rates(
         cache_path: SQLite response cache (created when missing).
         sample: rows to judge, drawn with `subsample_indices` (seeded, so the same rows
             every time).
+        judge_anchors: also ask whether each anchor is a standalone sentence about the world
+            (scratch sets, whose anchors the LLM wrote): the bad-anchor rate.
 
     Returns:
         `nli_rates` figures (valid_rate with a 95% interval, negative_entailed_rate, ...)
@@ -96,5 +115,5 @@ def judge_rates(
 
     index = subsample_indices(len(anchors), sample, 0)
     triplets = [(anchors[i], positives[i], negatives[i]) for i in index]
-    found = run_sync(_judge_rows(triplets, backend, cache_path))
+    found = run_sync(_judge_rows(triplets, backend, cache_path, judge_anchors))
     return found | {"rows": len(anchors), "source": f"judged now ({len(triplets)} rows)"}

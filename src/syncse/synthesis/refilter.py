@@ -9,7 +9,6 @@ again only what was never answered.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from syncse.data.files import exclusive, write_json_atomic, write_text_atomic
 from syncse.data.jsonl import iter_jsonl, jsonl_text
 from syncse.data.triplets import TripletFiles
 from syncse.errors import DataError, SyncseError
+from syncse.runtime import run_sync
 from syncse.synthesis.backends import create_backend
 from syncse.synthesis.caller import CachedCaller
 from syncse.synthesis.checks import (
@@ -36,7 +36,6 @@ from syncse.synthesis.judge import LLMJudge
 from syncse.synthesis.nli import NLIJudge
 from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResponseCache
-from syncse.runtime import run_sync
 from syncse.synthesis.summary import FilterSummary
 
 #: Column names read, SimCSE's first (the training reader accepts the same).
@@ -161,8 +160,7 @@ def filter_triplets(
     """Check every row of `source`; write the kept ones to `out`. Returns the summary."""
     if not filters.judge and not filters.agreement_encoder and not filters.nli_judge:
         raise SyncseError(
-            "syncse filter: nothing to check; pass --nli-judge, --judge and/or "
-            "--agreement-encoder"
+            "syncse filter: nothing to check; pass --nli-judge, --judge and/or --agreement-encoder"
         )
     if Path(out).resolve() == Path(source).resolve():
         raise SyncseError(f"{out}: the output would overwrite the input; pass another --out")

@@ -13,6 +13,7 @@ from syncse.data.text import match_key
 from syncse.data.triplets import TripletFiles, load_triplets
 from syncse.synthesis.config import BackendConfig
 from syncse.synthesis.quality import judge_rates, recorded_rates
+from syncse.synthesis.summary import SynthesisSummary
 
 
 def distinct_n(texts: list[str], n: int) -> float:
@@ -75,6 +76,7 @@ def triplet_stats(
     if recorded is not None:
         stats["nli"] = recorded
     if nli_judge is not None:
+        written = SynthesisSummary.load(path)
         stats["nli"] = judge_rates(
             data.anchors,
             data.positives,
@@ -82,6 +84,7 @@ def triplet_stats(
             nli_judge,
             TripletFiles(path).cache,
             nli_sample,
+            judge_anchors=written is not None and written.mode == "scratch",
         )
     judged = [r["judge"] for r in raw if isinstance(r.get("judge"), dict)]
     if judged:
@@ -140,15 +143,21 @@ def stats_markdown(stats: dict[str, Any], path: Path) -> str:
             f"| negative entailed: false negatives (NLI judge) | "
             f"{nli['negative_entailed_rate']:.3f} |",
         ]
+        if "bad_anchor_rate" in nli:
+            lines.append(
+                f"| anchor not a standalone sentence (judge) | {nli['bad_anchor_rate']:.3f} |"
+            )
     else:
         lines.append(
             "| valid triplets (NLI judge) | not measured: `syncse stats FILE --nli-judge "
             "qwen2.5-coder-1.5b` |"
         )
     for k, v in stats.get("similarity", {}).items():
-        label = "positive closer than negative (encoder, secondary)" if k == (
-            "positive_closer_rate"
-        ) else k.replace("_", " ")
+        label = (
+            "positive closer than negative (encoder, secondary)"
+            if k == ("positive_closer_rate")
+            else k.replace("_", " ")
+        )
         lines.append(f"| {label} | {v:.3f} |")
     for kind, labels in stats.get("judge_labels", {}).items():
         lines.append(

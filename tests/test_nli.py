@@ -1,0 +1,213 @@
+"""The NLI judge: label log-probabilities from real local models, in-process and through a
+real llama-server, cached, and used by `syncse stats`, `syncse filter` and inline synthesis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from syncse.synthesis.backends import BackendConfig, create_backend
+from syncse.synthesis.caller import CachedCaller
+from syncse.synthesis.nli import LABELS, NLIJudge, label_of_token, label_scores, verdict_from
+from syncse.synthesis.store import ResponseCache
+
+#: Pairs no annotator would disagree on (none is from SICK).
+CLEAR = [
+    ("A man is playing a guitar on a stage.", "A person is playing an instrument.", "entailment"),
+    ("A man is playing a guitar on a stage.", "Nobody is playing any instrument.", "contradiction"),
+    ("Two dogs are running through a field.", "Two animals are running outside.", "entailment"),
+    (
+        "Two dogs are running through a field.",
+        "Two dogs are sleeping in a kennel.",
+        "contradiction",
+    ),
+    ("A girl is eating an apple in a park.", "A girl is eating fruit.", "entailment"),
+    ("A girl is eating an apple in a park.", "The girl is not eating anything.", "contradiction"),
+]
+
+
+@pytest.mark.parametrize(
+    ("token", "label"),
+    [
+        ("ent", "entailment"),
+        (" Ent", "entailment"),
+        ("entailment", "entailment"),
+        ("neutral", "neutral"),
+        ("ne", "neutral"),
+        ("contr", "contradiction"),
+        ("Contradiction", "contradiction"),
+        ("yes", None),
+        ("e", None),
+        ("\n", None),
+    ],
+)
+def test_first_answer_tokens_map_to_the_label_they_start(token, label):
+    assert label_of_token(token) == label
+
+
+def test_label_scores_sum_the_tokens_of_a_label_and_missing_labels_are_impossible():
+    scores = label_scores({"ent": math.log(0.3), "Ent": math.log(0.2), "con": math.log(0.1)})
+    assert scores["entailment"] == pytest.approx(math.log(0.5))
+    assert scores["contradiction"] == pytest.approx(math.log(0.1))
+    assert scores["neutral"] == -math.inf
+
+
+async def _judge_all(model: str, cache: Path, pairs):
+    backend = create_backend(BackendConfig(kind="llama-cpp", model=model))
+    store = ResponseCache(cache)
+    caller = CachedCaller(backend, store)
+    judge = NLIJudge(caller.ask)
+    try:
+        verdicts = [await judge.label(p, h) for p, h, _ in pairs]
+    finally:
+        await backend.aclose()
+        store.close()
+    return verdicts, caller.usage
+
+
+def test_the_judge_scores_every_pair_from_logprobs_and_a_rerun_is_free(tmp_path):
+    verdicts, usage = asyncio.run(_judge_all("smollm2-135m", tmp_path / "c.sqlite", CLEAR))
+    assert usage.calls == len(CLEAR)
+    for v in verdicts:
+        assert v.method == "logprobs"
+        assert v.label in LABELS
+        assert sum(v.probabilities.values()) == pytest.approx(1.0)
+        assert v.label == max(v.probabilities, key=v.probabilities.get)
+    again, usage = asyncio.run(_judge_all("smollm2-135m", tmp_path / "c.sqlite", CLEAR))
+    assert usage.calls == 0 and usage.cache_hits == len(CLEAR)
+    assert [v.probabilities for v in again] == [v.probabilities for v in verdicts]
+
+
+def test_prefix_reuse_gives_the_same_logprobs_as_a_fresh_context(tmp_path):
+    """The scoring path reuses the context's cached prompt prefix; a verdict must not depend
+    on what the context evaluated before (a fresh context per pair is the reference)."""
+    together, _ = asyncio.run(_judge_all("smollm2-135m", tmp_path / "a.sqlite", CLEAR))
+    for i, pair in enumerate(CLEAR[::-1]):  # another order, each pair in a fresh cache+context
+        alone, _ = asyncio.run(_judge_all("smollm2-135m", tmp_path / f"b{i}.sqlite", [pair]))
+        reference = together[len(CLEAR) - 1 - i].probabilities
+        for label in LABELS:
+            assert alone[0].probabilities[label] == pytest.approx(reference[label], abs=2e-3)
+
+
+@pytest.mark.slow
+def test_the_best_local_judge_labels_clear_pairs_right(tmp_path):
+    verdicts, _ = asyncio.run(_judge_all("qwen2.5-coder-1.5b", tmp_path / "c.sqlite", CLEAR))
+    right = sum(v.label == gold for v, (_, _, gold) in zip(verdicts, CLEAR, strict=True))
+    assert right >= 5, [v.label for v in verdicts]
+
+
+def test_a_server_without_logprobs_falls_back_to_the_answer_text():
+    from syncse.synthesis.backends import Completion
+
+    v = verdict_from(Completion(text="contradiction"), "k")
+    assert (v.label, v.method, v.probabilities) == ("contradiction", "text", None)
+    assert verdict_from(Completion(text="Sure! Here"), "k").label is None
+
+
+def test_llama_server_offers_logprobs_and_agrees_with_the_in_process_judge(tmp_path):
+    """Through the OpenAI-compatible path (the real llama-server syncse starts)."""
+    from syncse.errors import SyncseError
+    from syncse.synthesis.backends.llama_server import find_llama_server
+
+    try:
+        find_llama_server()
+    except SyncseError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{exc} (make install builds it)")
+
+    async def through_server():
+        backend = create_backend(BackendConfig(kind="llama-server", model="smollm2-135m"))
+        await backend.check()
+        store = ResponseCache(tmp_path / "s.sqlite")
+        judge = NLIJudge(CachedCaller(backend, store).ask)
+        try:
+            return [await judge.label(p, h) for p, h, _ in CLEAR]
+        finally:
+            await backend.aclose()
+            store.close()
+
+    served = asyncio.run(through_server())
+    local, _ = asyncio.run(_judge_all("smollm2-135m", tmp_path / "l.sqlite", CLEAR))
+    assert all(v.method == "logprobs" for v in served)
+    agree = sum(a.label == b.label for a, b in zip(served, local, strict=True))
+    assert agree >= len(CLEAR) - 1, ([v.label for v in served], [v.label for v in local])
+
+
+def _rows(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+ROWS = [
+    {"sent0": p, "sent1": CLEAR[i][1], "hard_neg": CLEAR[i + 1][1]}
+    for i, (p, _, _) in enumerate(CLEAR)
+    if i % 2 == 0
+]
+
+
+def test_stats_prints_the_valid_rate_by_the_judge_and_filter_keeps_only_valid_rows(
+    tmp_path, syncse_cli
+):
+    data = _rows(tmp_path / "t.jsonl", ROWS)
+    code, err = syncse_cli("stats", data)
+    assert code == 0, err
+    assert "not measured" in syncse_cli.stdout
+    code, err = syncse_cli("stats", data, "--nli-judge", "smollm2-135m", "--json", tmp_path / "s")
+    assert code == 0, err
+    found = json.loads((tmp_path / "s").read_text())["nli"]
+    assert found["rows_judged"] == len(ROWS)
+    assert "valid triplets (NLI judge" in syncse_cli.stdout
+    code, err = syncse_cli(
+        "filter", data, "--out", tmp_path / "kept.jsonl", "--nli-judge", "smollm2-135m"
+    )
+    assert code == 0, err
+    kept = [json.loads(x) for x in (tmp_path / "kept.jsonl").read_text().splitlines()]
+    rejected = [
+        json.loads(x) for x in (tmp_path / "kept.jsonl.rejected.jsonl").read_text().splitlines()
+    ]
+    assert len(kept) + len(rejected) == len(ROWS)
+    for row in kept:
+        assert row["nli"]["positive"]["label"] == "entailment"
+        assert row["nli"]["negative"]["label"] == "contradiction"
+    for row in rejected:
+        assert row["reason"].startswith("nli_")
+    # The kept file's recorded verdicts are what stats reports, without another call.
+    code, err = syncse_cli("stats", tmp_path / "kept.jsonl", "--json", tmp_path / "k")
+    recorded = json.loads((tmp_path / "k").read_text()).get("nli")
+    if kept:
+        assert recorded["valid_rate"] == 1.0 and recorded["rows_judged"] == len(kept)
+    summary = json.loads((tmp_path / "kept.jsonl.summary.json").read_text())
+    assert summary["nli"]["rows_judged"] == len(ROWS)
+    assert summary["nli"]["valid_rate"] == pytest.approx(len(kept) / len(ROWS))
+
+
+def test_inline_nli_judge_records_verdicts_and_rejects_with_the_reason(tmp_path, syncse_cli):
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(p for p, _, _ in CLEAR[::2]) + "\n")
+    out = tmp_path / "o.jsonl"
+    code, err = syncse_cli(
+        "synthesize",
+        "partial",
+        "--input",
+        src,
+        "--out",
+        out,
+        "--nli-judge",
+        "writer",
+        "--no-decontaminate",
+    )
+    assert code == 0, err
+    rows = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
+    rejected = [json.loads(x) for x in Path(f"{out}.rejected.jsonl").read_text().splitlines()]
+    for row in rows:
+        assert row["nli"]["positive"]["label"] == "entailment"
+        assert row["nli"]["negative"]["label"] == "contradiction"
+    judged = [r for r in rejected if r["reason"].startswith("nli_")]
+    summary = json.loads(Path(f"{out}.summary.json").read_text())
+    assert summary["checks"]["nli"]["rows_judged"] == len(rows) + len(judged)
