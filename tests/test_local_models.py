@@ -137,3 +137,15 @@ def test_parallel_contexts_answer_like_one_context():
             await backend.aclose()
 
     assert asyncio.run(run(2)) == asyncio.run(run(1))
+
+
+@pytest.mark.slow
+def test_earlier_qwen_names_are_aliases_of_the_coder_presets():
+    from syncse.local_models import ALIASES, get_preset
+
+    for old, new in ALIASES.items():
+        assert old not in PRESETS and new in PRESETS
+        assert get_preset(old) is PRESETS[new]
+    assert resolve_gguf("qwen2.5-0.5b") == resolve_gguf("qwen2.5-coder-0.5b")
+    backend = LlamaCppBackend(LlamaCppOptions(model="qwen2.5-0.5b"))
+    assert backend.backend_id == "llama-cpp:qwen2.5-coder-0.5b"

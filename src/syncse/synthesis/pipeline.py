@@ -143,9 +143,14 @@ class _Session:
         return checks
 
     def _nli_check(self, model: str) -> NLICheck:
-        """The NLI judge on the writer's own backend ("writer") or on a local model of its
-        own, whose calls share the run's response cache (keyed by that model)."""
+        """The NLI judge on the writing LLM ("writer") or on a local model of its own; its
+        calls share the run's response cache (keyed by the judging model)."""
         seed = self.config.seed
+        writer = self.config.backend
+        if model == "writer" and writer.kind == "llama-cpp" and writer.model:
+            # A context of its own for the same model: sharing the writer's context would
+            # swap its cached annotation prefix for the judge's on every row.
+            model = writer.model
         if model == "writer":
             ask, judge_id = self.annotator.ask, self.backend.backend_id
         else:
