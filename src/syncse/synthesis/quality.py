@@ -117,3 +117,33 @@ def judge_rates(
     triplets = [(anchors[i], positives[i], negatives[i]) for i in index]
     found = run_sync(_judge_rows(triplets, backend, cache_path, judge_anchors))
     return found | {"rows": len(anchors), "source": f"judged now ({len(triplets)} rows)"}
+
+
+def rates_by_template(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per prompt template, from verdicts recorded in the rows: how often a positive template's
+    sentences are entailed and a negative template's sentences contradict (with row counts),
+    so templates that mostly yield neutrals or entailments can be found and dropped."""
+    counts: dict[str, Counter[str]] = {}
+    for row in rows:
+        found = row.get("nli")
+        if not isinstance(found, dict):
+            continue
+        for side, template_key, wanted in (
+            ("positive", "pos_template", "entailment"),
+            ("negative", "neg_template", "contradiction"),
+        ):
+            template = row.get(template_key)
+            if template is None:
+                continue
+            tally = counts.setdefault(f"{side}:{template}", Counter())
+            tally["rows"] += 1
+            tally["as_wanted"] += found[side].get("label") == wanted
+            tally["entailment"] += found[side].get("label") == "entailment"
+    return {
+        key: {
+            "rows": c["rows"],
+            "as_wanted_rate": c["as_wanted"] / c["rows"],
+            "entailment_rate": c["entailment"] / c["rows"],
+        }
+        for key, c in sorted(counts.items())
+    }

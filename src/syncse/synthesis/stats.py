@@ -12,7 +12,7 @@ from syncse.data.jsonl import iter_jsonl, read_jsonl
 from syncse.data.text import match_key
 from syncse.data.triplets import TripletFiles, load_triplets
 from syncse.synthesis.config import BackendConfig
-from syncse.synthesis.quality import judge_rates, recorded_rates
+from syncse.synthesis.quality import judge_rates, rates_by_template, recorded_rates
 from syncse.synthesis.summary import SynthesisSummary
 
 
@@ -75,6 +75,7 @@ def triplet_stats(
     recorded = recorded_rates(raw)
     if recorded is not None:
         stats["nli"] = recorded
+        stats["nli_by_template"] = rates_by_template(raw)
     if nli_judge is not None:
         written = SynthesisSummary.load(path)
         stats["nli"] = judge_rates(
@@ -151,6 +152,13 @@ def stats_markdown(stats: dict[str, Any], path: Path) -> str:
         lines.append(
             "| valid triplets (NLI judge) | not measured: `syncse stats FILE --nli-judge "
             "qwen2.5-coder-1.5b` |"
+        )
+    for key, found in stats.get("nli_by_template", {}).items():
+        side, template = key.split(":", 1)
+        wanted = "entailed" if side == "positive" else "contradicts"
+        lines.append(
+            f"| template {template}: {side} {wanted} (NLI judge, {found['rows']} rows) | "
+            f"{found['as_wanted_rate']:.3f} |"
         )
     for k, v in stats.get("similarity", {}).items():
         label = (
