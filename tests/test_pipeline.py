@@ -52,7 +52,7 @@ def test_examples_are_valid():
         assert config.training.temperature == 0.05, path
 
 
-def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_dir):
+def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_dir, syncse_logs):
     triplets = write_jsonl(sick_triplets(senteval_dir)[:64], tmp_path / "sick.jsonl")
     body = (
         f"out: {tmp_path / 'run'}\nmodel: minilm\ndata_dir: {senteval_dir}\n"
@@ -61,8 +61,8 @@ def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_d
         "evaluation:\n  tasks: [STSBenchmark]\n  limit: 60\n"
     )
     config_path = _write(tmp_path, body.replace("{lr}", "5.0e-5"))
-    logs: list[str] = []
-    report = run_pipeline(load_run_config(config_path), log=logs.append)
+    logs = syncse_logs
+    report = run_pipeline(load_run_config(config_path))
     run = tmp_path / "run"
     stages = json.loads((run / "stages.json").read_text())
     assert {s: e["state"] for s, e in stages.items()} == {
@@ -84,20 +84,20 @@ def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_d
     assert stsb["spearman"] != start["tasks"]["STSBenchmark"]["spearman"]
 
     logs.clear()
-    run_pipeline(load_run_config(config_path), log=logs.append)
+    run_pipeline(load_run_config(config_path))
     assert sum("up to date" in line for line in logs) == 3, logs
     assert not any("statistics in" in line for line in logs), logs  # same data, same model
     assert json.loads((run / "stages.json").read_text()) == stages  # nothing re-ran
 
     logs.clear()
     config_path = _write(tmp_path, body.replace("{lr}", "1.0e-4"))
-    run_pipeline(load_run_config(config_path), log=logs.append)
+    run_pipeline(load_run_config(config_path))
     assert any(line.startswith("[2/4] train (") for line in logs), logs
     assert any("evaluate start model: up to date" in line for line in logs)
     assert any("evaluate trained model (" in line for line in logs)
 
 
-def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch):
+def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch, syncse_logs):
     """Two run folders with the same start model and evaluation settings: the second reuses the
     start model's scores; different settings score it again."""
     monkeypatch.setenv("SYNCSE_CACHE_DIR", str(tmp_path / "cache"))
@@ -110,9 +110,9 @@ def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch
             f"triplets: {triplets}\ntraining:\n  max_steps: 1\n  batch_size: 16\n"
             f"evaluation:\n  tasks: [STSBenchmark]\n  limit: {limit}\n",
         )
-        logs: list[str] = []
-        run_pipeline(load_run_config(config_path), log=logs.append)
-        return logs
+        syncse_logs.clear()
+        run_pipeline(load_run_config(config_path))
+        return list(syncse_logs)
 
     first = run("a", 40)
     assert any("evaluate start model (minilm)" in line for line in first), first
@@ -130,7 +130,9 @@ def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch
     assert start_c["tasks"]["STSBenchmark"]["n_pairs"] == 41
 
 
-def test_run_without_data_dir_says_how_to_point_at_one(tmp_path, senteval_dir, monkeypatch):
+def test_run_without_data_dir_says_how_to_point_at_one(
+    tmp_path, senteval_dir, monkeypatch, syncse_logs
+):
     monkeypatch.delenv("SYNCSE_DATA_DIR", raising=False)
     triplets = write_jsonl(sick_triplets(senteval_dir)[:32], tmp_path / "sick.jsonl")
     config_path = _write(
@@ -138,8 +140,8 @@ def test_run_without_data_dir_says_how_to_point_at_one(tmp_path, senteval_dir, m
         f"out: {tmp_path / 'run'}\ntriplets: {triplets}\ntraining:\n  max_steps: 1\n"
         "  batch_size: 16\n",
     )
-    logs: list[str] = []
-    report = run_pipeline(load_run_config(config_path), log=logs.append)
+    logs = syncse_logs
+    report = run_pipeline(load_run_config(config_path))
     assert any("SYNCSE_DATA_DIR" in line for line in logs)
     assert "SYNCSE_DATA_DIR" in report.read_text()
 

@@ -65,7 +65,7 @@ def test_rerun_with_other_settings_is_refused_restarted_or_appended(tmp_path):
     assert first["accepted"] + sum(first["rejected"].values()) == 2
     fingerprint_a = first["config_fingerprint"]
 
-    with pytest.raises(SyncseError, match="other settings.*--restart"):
+    with pytest.raises(SyncseError, match="other settings.*if_changed='restart'"):
         synthesize_partial(_local(out, seed=7), SENTENCES[:2])
     assert {r["config"] for r in _rows(out)} <= {fingerprint_a}  # untouched
 

@@ -2,6 +2,8 @@
 
 Every task answers `evaluate(encoder) -> dict` of named metrics, like a sentence-transformers
 evaluator, and names its `main_metric` so summaries and comparisons know what to average.
+The categories (each a table and an average) and the tasks' short names are spelled here
+only: the results tables, `syncse compare` and the run report all iterate this registry.
 """
 
 from __future__ import annotations
@@ -13,11 +15,22 @@ from typing import Any, ClassVar
 from syncse.errors import DataError, SyncseError
 from syncse.evaluation.encoding import CachedEncoder
 
+#: The categories, in table order: name -> the title of its table (and its metric).
+STS, TRANSFER, RERANK, MTEB_RERANK = "sts", "transfer", "rerank", "mteb-rerank"
+CATEGORIES: dict[str, str] = {
+    STS: "STS (Spearman x100)",
+    TRANSFER: "Transfer (accuracy %)",
+    RERANK: "Reranking (MAP x100)",
+    MTEB_RERANK: "MTEB reranking (MAP x100)",
+}
+
 
 class Task(ABC):
     name: ClassVar[str]
-    category: ClassVar[str]  # "sts" | "transfer" | "rerank"
+    category: ClassVar[str]  # a key of CATEGORIES
     main_metric: ClassVar[str]
+    #: The name in table heads (STS-B for STSBenchmark); None: `name`.
+    short_name: ClassVar[str | None] = None
 
     def __init__(self, data_dir: Path, limit: int | None = None) -> None:
         self.data_dir = Path(data_dir)
@@ -38,8 +51,10 @@ class Task(ABC):
             if not path.exists():
                 raise DataError(
                     path,
-                    f"missing file for task {self.name}; --data-dir (or SYNCSE_DATA_DIR) must "
+                    f"missing file for task {self.name}; {{}} (or SYNCSE_DATA_DIR) must "
                     "point at a SentEval data/downstream folder (STS/, SICK/, MR/, ...)",
+                    None,
+                    "data_dir",
                 )
 
 
@@ -48,9 +63,22 @@ GROUPS: dict[str, list[str]] = {}
 
 
 def register_task(cls: type[Task]) -> type[Task]:
+    if cls.category not in CATEGORIES:
+        raise ValueError(f"task {cls.name}: category {cls.category!r} not in {list(CATEGORIES)}")
     TASKS[cls.name] = cls
     GROUPS.setdefault(cls.category, []).append(cls.name)
     return cls
+
+
+def display_name(task: str) -> str:
+    """A task's name in tables: its `short_name` when registered with one."""
+    cls = TASKS.get(task)
+    return (cls.short_name if cls is not None else None) or task
+
+
+def tasks_in(category: str, results: dict[str, dict[str, Any]]) -> list[str]:
+    """The tasks of `results` (name -> metrics with `category`) in `category`, in order."""
+    return [name for name, found in results.items() if found["category"] == category]
 
 
 def expand_task_names(spec: str | list[str]) -> list[str]:

@@ -20,10 +20,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from tqdm import tqdm
-
 from syncse.data.jsonl import read_jsonl
 from syncse.data.text import match_key
+from syncse.progress import progress_bar
 from syncse.synthesis.backends import Backend, BackendError, ChatRequest
 from syncse.synthesis.caller import CachedCaller
 from syncse.synthesis.checks import RowCheck, run_checks
@@ -208,7 +207,9 @@ class Annotator:
             while not queue.empty():
                 await self.annotate_block(queue.get_nowait())
 
-        self.outcomes.progress = tqdm(total=len(items), desc=description, unit="row", smoothing=0.1)
+        self.outcomes.progress = progress_bar(
+            total=len(items), desc=description, unit="row", smoothing=0.1
+        )
         try:
             await gather_or_cancel([worker() for _ in range(self.backend.concurrency)])
         finally:

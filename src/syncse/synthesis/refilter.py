@@ -15,12 +15,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from syncse.data.files import exclusive, write_json_atomic, write_text_atomic
-from syncse.data.jsonl import iter_jsonl, jsonl_text
-from syncse.data.triplets import TripletFiles
-from syncse.errors import DataError, SyncseError
+from syncse.data.jsonl import jsonl_text
+from syncse.data.triplets import TripletFiles, load_triplets
+from syncse.errors import SyncseError
+from syncse.progress import progress_bar as tqdm
 from syncse.runtime import run_sync
 from syncse.synthesis.backends import create_backend
 from syncse.synthesis.caller import CachedCaller
@@ -38,32 +37,11 @@ from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResponseCache
 from syncse.synthesis.summary import FilterSummary
 
-#: Column names read, SimCSE's first (the training reader accepts the same).
-COLUMNS = {"anchor": "sent0", "positive": "sent1", "negative": "hard_neg"}
 
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Every row of a triplets JSONL file, all fields kept (they are written back)."""
-    if path.is_dir():
-        raise DataError(path, "is a folder; pass a triplets file (.jsonl)")
-    if not path.is_file():
-        raise DataError(path, "no such triplets file")
-    if path.suffix.lower() not in (".jsonl", ".ndjson", ".json"):
-        raise DataError(path, "syncse filter reads JSONL (columns sent0, sent1, hard_neg)")
-    rows = []
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, row in iter_jsonl(path, handle):
-                for role, column in COLUMNS.items():
-                    value = row.get(column)
-                    if not isinstance(value, str) or not value.strip():
-                        raise DataError(path, f"empty or missing {role} ({column!r})", number)
-                rows.append(row)
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"not UTF-8 text (byte {exc.start})") from exc
-    if not rows:
-        raise DataError(path, "no rows")
-    return rows
+def read_rows(path: Path, need_negatives: bool = False) -> list[dict[str, Any]]:
+    """Every row of a triplets or pairs file (or `save_to_disk` folder), all fields kept (they
+    are written back), the sentences under syncse's column names (sent0, sent1[, hard_neg])."""
+    return load_triplets(path, need_negatives=need_negatives).syncse_rows()
 
 
 async def _filter(
@@ -71,7 +49,7 @@ async def _filter(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     kept, rejected = [], []
     for row in tqdm(rows, desc="checking", unit="row"):
-        reason, found = await run_checks(checks, row["sent0"], row["sent1"], row["hard_neg"])
+        reason, found = await run_checks(checks, row["sent0"], row["sent1"], row.get("hard_neg"))
         if reason is None:
             kept.append(row | found)
         else:
@@ -87,7 +65,8 @@ async def _run(
     seed: int,
     pools: Path | None,
 ) -> FilterSummary:
-    rows = read_rows(source)
+    # Pairs (no negatives) can be checked by encoder agreement; both judges need negatives.
+    rows = read_rows(source, need_negatives=filters.judge or bool(filters.nli_judge))
     checks: list[RowCheck] = []
     notes: list[str] = []
     if filters.agreement_encoder:
