@@ -16,6 +16,7 @@ import typer
 
 from syncse.data.triplets import TripletFiles
 from syncse.errors import SyncseError
+from syncse.evaluation.tasks import STS
 
 if TYPE_CHECKING:
     from syncse.synthesis.summary import SynthesisSummary
@@ -106,7 +107,7 @@ def evaluate(
             help="Comma-separated tasks or groups: sts, transfer, "
             "rerank, mteb-rerank, or names like STS12."
         ),
-    ] = "sts",
+    ] = STS,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="SentEval data/downstream folder (default: $SYNCSE_DATA_DIR)."),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from syncse.errors import DataError, SyncseError
-from syncse.evaluation.encoding import CachedEncoder
+
+if TYPE_CHECKING:
+    from syncse.evaluation.encoding import CachedEncoder
 
 #: The categories, in table order: name -> the title of its table (and its metric).
 STS, TRANSFER, RERANK, MTEB_RERANK = "sts", "transfer", "rerank", "mteb-rerank"

@@ -22,6 +22,7 @@ from typing import Any
 
 from syncse.data.jsonl import read_jsonl
 from syncse.data.text import match_key
+from syncse.data.triplets import ROLES, WRITTEN
 from syncse.progress import progress_bar
 from syncse.synthesis.backends import Backend, BackendError, ChatRequest
 from syncse.synthesis.caller import CachedCaller
@@ -64,7 +65,7 @@ class Annotator:
         self.counts: Counter[str] = self.outcomes.counts
         self.row_filter = RowFilter(config.filters.min_words, config.filters.max_words, banned)
         for row in store.accepted_rows:  # resumed: earlier rows count for duplicate checks
-            self.row_filter.check(row["sent0"], row["sent1"], row["hard_neg"])
+            self.row_filter.check(*(row[WRITTEN[role]] for role in ROLES))
 
     async def write_one(self, item: Item, kind: str) -> Answer:
         s = self.config.sampling
@@ -152,7 +153,7 @@ class Annotator:
             # either): the input is asked again on resume.
             self.outcomes.reject(item, f"{kind}_{problem}", retryable=problem == "empty_answer")
             return
-        texts = {"sent1": positive.text, "hard_neg": negative.text}
+        texts = {WRITTEN["positive"]: positive.text, WRITTEN["negative"]: negative.text}
         reason = self.row_filter.check(item.sentence, positive.text, negative.text)
         if reason is not None:
             self.outcomes.reject(item, reason, **texts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from syncse.data.triplets import WRITTEN
 from syncse.synthesis.caller import Usage
 from syncse.synthesis.rows import Item
 from syncse.synthesis.store import ResultStore
@@ -33,7 +34,7 @@ class Outcomes:
             item.key,
             reason,
             retryable=retryable,
-            sent0=item.sentence,
+            **{WRITTEN["anchor"]: item.sentence},
             input_index=item.index,
             **info,
             **item.meta,

@@ -17,7 +17,7 @@ from typing import Any
 
 from syncse.data.files import exclusive, write_json_atomic, write_text_atomic
 from syncse.data.jsonl import jsonl_text
-from syncse.data.triplets import TripletFiles, load_triplets
+from syncse.data.triplets import ROLES, WRITTEN, TripletFiles, load_triplets
 from syncse.errors import SyncseError
 from syncse.progress import progress_bar as tqdm
 from syncse.runtime import run_sync
@@ -49,7 +49,7 @@ async def _filter(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     kept, rejected = [], []
     for row in tqdm(rows, desc="checking", unit="row"):
-        reason, found = await run_checks(checks, row["sent0"], row["sent1"], row.get("hard_neg"))
+        reason, found = await run_checks(checks, *(row.get(WRITTEN[role]) for role in ROLES))
         if reason is None:
             kept.append(row | found)
         else:

@@ -38,7 +38,7 @@ def build_dataset(data: TripletData, objective: str):
         # mode) makes the two encodings differ. Distinct sentences only: a repeat in the
         # batch would be a false negative.
         sentences = list(dict.fromkeys(data.anchors))
-        return Dataset.from_dict({"anchor": sentences, "positive": sentences})
+        return Dataset.from_dict({role: sentences for role in ROLES[:2]})
     # Pairs have no negative column: each anchor's candidates are then the batch's positives
     # (in-batch negatives only), which MultipleNegativesRankingLoss does with two columns.
     return Dataset.from_dict(data.columns())
