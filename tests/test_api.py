@@ -180,6 +180,25 @@ def test_library_output_goes_through_loggers_and_progress_can_be_turned_off(monk
     assert not offenders
 
 
+def test_the_cli_prints_log_records_as_it_always_printed_messages(capsys):
+    import logging
+
+    from syncse.cli import terminal_logging
+
+    logger = logging.getLogger("syncse.synthesis.pipeline")
+    with terminal_logging():
+        logger.info("[1/4] synthesize: up to date (t.jsonl)")
+        logger.warning("decontamination is off: no evaluation data folder")
+        logging.getLogger("syncse.x").debug("not shown")
+    logger.warning("after the command: not the CLI's to print")
+    err = capsys.readouterr().err
+    assert err.splitlines()[:2] == [
+        "[1/4] synthesize: up to date (t.jsonl)",
+        "warning: decontamination is off: no evaluation data folder",
+    ]
+    assert "not shown" not in err and "after the command" not in err.split("folder", 1)[1]
+
+
 def test_import_syncse_is_cheap_and_exports_the_entry_points():
     code = (
         "import sys, syncse\n"
