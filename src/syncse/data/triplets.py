@@ -228,8 +228,8 @@ def _rows(source: Any) -> tuple[Path | None, str, Iterator[tuple[int, dict[str, 
             if not is_dataset_folder(path):
                 raise DataError(
                     path,
-                    "is a folder but not a dataset saved with save_to_disk; pass a triplets "
-                    "file (.jsonl or .csv) or such a folder",
+                    "is a folder; pass a triplets file (.jsonl or .csv) or a dataset folder "
+                    "saved with save_to_disk",
                 )
             from datasets import load_from_disk
 
