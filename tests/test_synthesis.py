@@ -26,11 +26,11 @@ def _smollm2() -> str:
 
 
 @pytest.fixture(scope="module")
-def llama_server():
+def python_server():
     """A real OpenAI-compatible server (llama-cpp-python's) on 127.0.0.1 with the bundled GGUF."""
-    from syncse.synthesis.backends.local_server import llama_server
+    from syncse.synthesis.backends.llama_cpp_python_server import python_server
 
-    with llama_server(_smollm2(), alias="smollm2") as url:
+    with python_server(_smollm2(), alias="smollm2") as url:
         yield url
 
 
@@ -149,14 +149,14 @@ def test_torn_last_line_is_repaired_on_resume(tmp_path):
     assert out.read_text().endswith("}\n") and len(out.read_text().splitlines()) == 1
 
 
-def test_openai_backend_against_real_local_server(llama_server, tmp_path):
+def test_openai_backend_against_real_local_server(python_server, tmp_path):
     out = tmp_path / "o.jsonl"
     config = SynthesisConfig(
         out=out,
         backend=BackendConfig(
             kind="openai",
             model="smollm2",
-            base_url=llama_server,
+            base_url=python_server,
             concurrency=2,
             price_per_million=(0.15, 0.6),
         ),

@@ -146,6 +146,21 @@ def test_bad_training_input_is_one_line_error(tmp_path, syncse_cli, content, suf
     assert not (tmp_path / "o").exists()  # nothing left that looks like output
 
 
+def test_eval_steps_without_dev_data_is_one_line_error_naming_both_ways(
+    triplets, tmp_path, syncse_cli, monkeypatch
+):
+    """README's `syncse train ... --eval-steps 50`: the dev set comes from --data-dir or
+    $SYNCSE_DATA_DIR, and without either the user learns why it is needed, before any output."""
+    monkeypatch.delenv("SYNCSE_DATA_DIR", raising=False)
+    out = tmp_path / "o"
+    code, err = syncse_cli("train", "--data", triplets, "--out", out, "--eval-steps", "50")
+    [line] = err.strip().splitlines()
+    assert code == 2 and "--eval-steps" in line and "--data-dir" in line, err
+    assert "SYNCSE_DATA_DIR" in line and not out.exists()
+    readme = (ROOT / "README.md").read_text()
+    assert all("--data-dir" in cmd for cmd in readme.splitlines() if "--eval-steps" in cmd)
+
+
 def test_binary_file_is_rejected(tmp_path):
     data = tmp_path / "x.jsonl"
     data.write_bytes(bytes(range(256)) * 4)

@@ -148,9 +148,9 @@ def test_pipeline_redoes_synthesis_when_the_input_file_changes(tmp_path, monkeyp
 @pytest.fixture(scope="module")
 def server():
     from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
-    from syncse.synthesis.backends.local_server import llama_server
+    from syncse.synthesis.backends.llama_cpp_python_server import python_server
 
-    with llama_server(resolve_gguf("smollm2-135m"), alias="smollm2", n_ctx=1024) as url:
+    with python_server(resolve_gguf("smollm2-135m"), alias="smollm2", n_ctx=1024) as url:
         yield url
 
 
@@ -303,6 +303,39 @@ def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
         files.write_json_atomic(target, {"rows": 2})
     assert json.loads(target.read_text()) == {"rows": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]  # no temp file left
+
+
+def test_atomic_writes_follow_the_umask_like_every_other_output(tmp_path):
+    import os
+    import stat
+
+    from syncse.data import files
+
+    old = os.umask(0o022)
+    try:
+        files.write_json_atomic(tmp_path / "summary.json", {"rows": 1})
+        (tmp_path / "plain.txt").write_text("x")
+        mode = stat.S_IMODE((tmp_path / "summary.json").stat().st_mode)
+        assert mode == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o644
+        # Replacing a file keeps its mode, as open(..., "w") does.
+        (tmp_path / "summary.json").chmod(0o640)
+        files.write_json_atomic(tmp_path / "summary.json", {"rows": 2})
+        assert stat.S_IMODE((tmp_path / "summary.json").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+
+
+def test_run_lock_refuses_a_second_holder_and_leaves_no_file(tmp_path):
+    from syncse.data.files import exclusive
+
+    target = tmp_path / "t.jsonl"
+    busy = pytest.raises(SyncseError, match="another synthesis run is using it")
+    with exclusive(target, "synthesis run"), busy, exclusive(target, "synthesis run"):
+        pass
+    assert list(tmp_path.iterdir()) == []  # no zero-byte lock file stays behind
+    with exclusive(target, "synthesis run"):  # and the lock can be taken again
+        pass
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_torn_records_from_an_older_crash_are_recomputed_not_trusted(tmp_path):

@@ -54,7 +54,7 @@ class TripletFiles:
 
     @property
     def csv(self) -> Path:
-        """The SimCSE-format export (`syncse export`)."""
+        """The SimCSE-format CSV export (`syncse synthesize ... --format csv`)."""
         return self.path.with_suffix(".csv")
 
     def side_files(self) -> list[Path]:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from syncse.evaluation import reranking, sts, transfer  # noqa: F401  (registers the tasks)
 from syncse.evaluation.encoding import CachedEncoder
 from syncse.evaluation.results import EvaluationResults
-from syncse.evaluation.tasks import GROUPS, TASKS, Task, expand_task_names
+from syncse.evaluation.tasks import GROUPS, SHORT_NAMES, TASKS, Task, expand_task_names
 
 CATEGORY_TITLES = {
     "sts": "STS (Spearman x100)",
@@ -21,7 +21,6 @@ CATEGORY_TITLES = {
     "rerank": "Reranking (MAP x100)",
     "mteb-rerank": "MTEB reranking (MAP x100)",
 }
-SHORT_NAMES = {"STSBenchmark": "STS-B", "SICKRelatedness": "SICK-R"}
 
 
 @dataclass

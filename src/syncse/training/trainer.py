@@ -83,7 +83,11 @@ def build_dev_evaluator(config: TrainingConfig):
     from syncse.data.locations import resolve_data_dir
     from syncse.data.senteval import load_stsb_dev
 
-    pairs = load_stsb_dev(resolve_data_dir(config.data_dir))
+    try:
+        data_dir = resolve_data_dir(config.data_dir)  # --data-dir, else $SYNCSE_DATA_DIR
+    except SyncseError as exc:
+        raise SyncseError(f"eval_steps (--eval-steps) scores STS-B dev: {exc}") from None
+    pairs = load_stsb_dev(data_dir)
     return EmbeddingSimilarityEvaluator(
         pairs.left,
         pairs.right,
@@ -185,8 +189,8 @@ def train(config: TrainingConfig, log=print, model=None) -> TrainingSummary | No
     dataset = build_dataset(data, config.objective)
     if len(dataset) < 2:
         raise SyncseError(f"{config.data}: need at least 2 rows for in-batch negatives")
+    evaluator = build_dev_evaluator(config)  # a missing dev set fails before the output exists
     checkpoints = _prepare_out(config)
-    evaluator = build_dev_evaluator(config)
     model = model if model is not None else load_model(config, log=log)
     # Train on short inputs (SynCSE's 32 tokens) but save and evaluate at the start model's
     # own length: truncation at 32 is a training economy, not a property of the model.
