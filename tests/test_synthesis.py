@@ -286,3 +286,25 @@ def test_block_size_shares_prompts_within_a_block_and_changes_the_fingerprint(tm
         assert len(set(blocks.values())) > 1
     per_call = SynthesisConfig(out=tmp_path / "c.jsonl", sampling=sampling)
     assert config.fingerprint("p") != per_call.fingerprint("p")
+
+
+def test_requests_carry_no_unread_json_mode_and_keys_stay_what_they_were():
+    """`json_mode` was never set nor read: gone from requests, still in the cache key and the
+    fingerprint (always False) so that cached answers and stored rows keep their keys."""
+    from dataclasses import fields
+
+    from syncse.synthesis.backends.base import ChatRequest
+
+    assert "json_mode" not in {f.name for f in fields(ChatRequest)}
+    messages = (("system", "s"), ("user", "A dog runs."))
+    request = ChatRequest(messages=messages, temperature=1.0, top_p=0.9, max_tokens=80, seed=7)
+    scored = ChatRequest(messages=(("user", "Label it."),), max_tokens=1, top_logprobs=5)
+    # Keys computed by syncse before the change.
+    assert request.cache_key("llama-cpp:smollm2-135m") == (
+        "d83ebc5718875f0a47dc0044f8d76a5c7476142380d4df938aee07e67ed82df1"
+    )
+    assert scored.cache_key("llama-cpp:smollm2-135m") == (
+        "ed749e34740d438495e7494f388866e0e7009762b57ed7804fba7c5f00f5554e"
+    )
+    assert SynthesisConfig(out="x").fingerprint("p") == "62b5e84a0d537283"
+    assert SynthesisConfig(out="x", block_size=1).fingerprint("p") == "c31ea977233c2ec9"

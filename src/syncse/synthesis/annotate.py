@@ -82,7 +82,6 @@ class Annotator:
                 top_p=s.top_p_positive if kind == "positive" else s.top_p_negative,
                 max_tokens=s.max_tokens,
                 seed=request_seed(self.config.seed, item.key, kind, attempt),
-                json_mode=False,
             )
             completion, response_key = await self.ask(request)
             meta = {
