@@ -180,9 +180,15 @@ def test_synthesis_stage_key_is_the_effective_settings(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SYNCSE_DATA_DIR", raising=False)
-    (tmp_path / "s.txt").write_text("A man is riding a horse.\nA woman is cooking pasta.\n")
+    sentences = [
+        "A man is riding a horse on the beach.",
+        "A woman is cooking pasta in a kitchen.",
+        "A dog jumps over a log in the forest.",
+        "Two children are building a sandcastle.",
+    ]
+    (tmp_path / "s.txt").write_text("\n".join(sentences) + "\n")
     body = (
-        "out: run\nsynthesis:\n  mode: partial\n  input: s.txt\n  max_attempts: 1\n"
+        "out: run\nsynthesis:\n  mode: partial\n  input: s.txt\n"
         "  filters: {decontaminate: false}\n  sampling: {examples_per_call: 1, %s}\n"
     )
     config_path = _write(tmp_path, body % "max_tokens: 32")

@@ -64,6 +64,10 @@ class Annotator:
         self.outcomes = Outcomes(store, self.usage, config.backend.price_per_million)
         self.counts: Counter[str] = self.outcomes.counts
         self.row_filter = RowFilter(config.filters.min_words, config.filters.max_words, banned)
+        #: Stored rows moved to the rejected file by this run's decontamination (by reason):
+        #: written by an earlier run that had none.
+        self.screened = store.screen(banned)
+        self.counts.update(self.screened)
         for row in store.accepted_rows:  # resumed: earlier rows count for duplicate checks
             self.row_filter.check(row["sent0"], row["sent1"], row["hard_neg"])
 
