@@ -107,7 +107,7 @@ def test_partial_manifest_records_its_inputs_and_files_from_before_resume(tmp_pa
 
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     synthesize_partial(_local(a), SENTENCES[:2])
-    synthesize_partial(_local(b), SENTENCES[1:3])
+    synthesize_partial(_local(b), SENTENCES[1:2])
     [digest_a], [digest_b] = inputs_recorded(a), inputs_recorded(b)
     assert digest_a.startswith("partial:") and digest_b.startswith("partial:")
     assert digest_a != digest_b  # a digest of the inputs, not a constant
@@ -122,6 +122,11 @@ def test_partial_manifest_records_its_inputs_and_files_from_before_resume(tmp_pa
     assert sum(more["this_run"]["counts"].values()) == 1  # only the new sentence was asked
     [digest_more] = inputs_recorded(a)
     assert digest_more.startswith("partial:") and digest_more != digest_a
+    # The manifest and summary are as readable as the triplets (the umask's mode, not 0600),
+    # and no lock file stays behind.
+    modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
+    assert modes["a.jsonl.manifest.json"] == modes["a.jsonl.summary.json"] == modes["a.jsonl"]
+    assert not [name for name in modes if name.endswith(".lock")], sorted(modes)
 
 
 def test_scratch_with_other_sources_is_refused_and_a_larger_n_tops_up(tmp_path):
