@@ -218,9 +218,14 @@ def contamination(row: dict[str, Any], banned: set[str]) -> str | None:
     """Why a stored row may not stay in the data, or None: its anchor (`contaminated_input`)
     or a written sentence (`contaminated_output`) is a `banned` sentence (match keys), as the
     input selection and the row filter decide for new rows."""
-    if match_key(row["sent0"]) in banned:
+
+    def banned_text(column: str) -> bool:
+        text = row.get(column)
+        return isinstance(text, str) and match_key(text) in banned
+
+    if banned_text("sent0"):
         return "contaminated_input"
-    if match_key(row["sent1"]) in banned or match_key(row["hard_neg"]) in banned:
+    if banned_text("sent1") or banned_text("hard_neg"):
         return "contaminated_output"
     return None
 
