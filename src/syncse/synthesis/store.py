@@ -73,11 +73,11 @@ def check_manifest(
     the inputs (scratch: what the sentences are written from; partial: `partial_inputs`). A
     partial run compares the file's row keys with the keys of its inputs (`input_keys`)
     instead of the digests: rows for sentences that are not in this input mean an edited
-    input file. Either would mix two datasets in one file (every
-    anchor twice, or a scratch run that stops at once because old rows already reach `n`), so
-    the run is refused (`error`), starts a fresh file (`restart`), or, when the user asks, adds
-    to it (`append`; the manifest then marks the file as mixed). Files from before manifests
-    are judged by the `config` field of their rows. More inputs than before (a larger `limit`,
+    input file. Either would mix two datasets in one file (every anchor twice, or a scratch
+    run that stops at once because old rows already reach `n`), so the run is refused
+    (`error`), starts a fresh file (`restart`), or, when the user asks, adds to it (`append`;
+    the manifest then marks the file as mixed). Files from before manifests are judged by the
+    `config` field of their rows. More inputs than before (a larger `limit`,
     sentences added) are not a change: the file is topped up.
 
     Returns a note for the user when the file was restarted or appended to, else None.
