@@ -54,7 +54,7 @@ class TripletFiles:
 
     @property
     def csv(self) -> Path:
-        """The SimCSE-format export (`syncse export`)."""
+        """The SimCSE-format CSV export (`syncse synthesize ... --format csv`)."""
         return self.path.with_suffix(".csv")
 
     def side_files(self) -> list[Path]:
@@ -115,16 +115,19 @@ def _pick(columns: set[str], options: tuple[str, ...]) -> str | None:
     return next((c for c in options if c in columns), None)
 
 
-def load_triplets(path: str | Path, need_pairs: bool = True) -> TripletData:
-    """Load triplets; with `need_pairs=False` (unsupervised) only the anchor column is needed."""
+def iter_triplets(
+    path: str | Path, need_pairs: bool = True
+) -> Iterator[tuple[dict[str, Any], tuple[str, str, str]]]:
+    """Each row of a triplets file (all its fields) with its validated (anchor, positive,
+    negative), whitespace stripped: the one reader of triplet files, for training, `syncse
+    filter` and `syncse stats` alike. With `need_pairs=False` (unsupervised) only the anchor
+    column is needed, and positive and negative are "". A bad row is a DataError naming the
+    line; an empty file yields nothing (each caller says what it needed)."""
     path = Path(path)
     if path.is_dir():
         raise DataError(path, "is a folder; pass a triplets file (.jsonl or .csv)")
     if not path.is_file():
-        raise DataError(path, "no such training file")
-    anchors: list[str] = []
-    positives: list[str] = []
-    negatives: list[str] = []
+        raise DataError(path, "no such triplets file")
     columns: tuple[str | None, str | None, str | None] | None = None
     for number, row in _rows(path):
         if columns is None:
@@ -157,9 +160,19 @@ def load_triplets(path: str | Path, need_pairs: bool = True) -> TripletData:
                     number,
                 )
             values.append(value.strip())
-        anchors.append(values[0])
-        positives.append(values[1])
-        negatives.append(values[2])
+        yield row, (values[0], values[1], values[2])
+
+
+def load_triplets(path: str | Path, need_pairs: bool = True) -> TripletData:
+    """Load triplets; with `need_pairs=False` (unsupervised) only the anchor column is needed."""
+    path = Path(path)
+    anchors: list[str] = []
+    positives: list[str] = []
+    negatives: list[str] = []
+    for _, (anchor, positive, negative) in iter_triplets(path, need_pairs):
+        anchors.append(anchor)
+        positives.append(positive)
+        negatives.append(negative)
     if not anchors:
         raise DataError(path, "no training rows")
     return TripletData(anchors, positives, negatives, path)

@@ -45,6 +45,8 @@ class Task(ABC):
 
 TASKS: dict[str, type[Task]] = {}
 GROUPS: dict[str, list[str]] = {}
+#: The names tables print for tasks whose registered names are long; `--tasks` takes either.
+SHORT_NAMES = {"STSBenchmark": "STS-B", "SICKRelatedness": "SICK-R"}
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -54,10 +56,12 @@ def register_task(cls: type[Task]) -> type[Task]:
 
 
 def expand_task_names(spec: str | list[str]) -> list[str]:
-    """Turn "sts,transfer,STS12" into registered task names, groups expanded, order kept."""
+    """Turn "sts,transfer,STS12,STS-B" into registered task names (case-insensitive; the short
+    names tables print are accepted too), groups expanded, order kept."""
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     names: list[str] = []
     lookup = {n.lower(): n for n in TASKS}
+    lookup |= {short.lower(): name for name, short in SHORT_NAMES.items() if name in TASKS}
     for raw in (i.strip() for i in items):
         if not raw:
             continue
@@ -66,6 +70,6 @@ def expand_task_names(spec: str | list[str]) -> list[str]:
         elif raw.lower() in lookup:
             names.append(lookup[raw.lower()])
         else:
-            known = ", ".join(sorted(GROUPS) + sorted(TASKS))
+            known = ", ".join(sorted(GROUPS) + sorted(TASKS) + sorted(SHORT_NAMES.values()))
             raise SyncseError(f"unknown task '{raw}'; known tasks and groups: {known}")
     return list(dict.fromkeys(names))

@@ -32,7 +32,7 @@ from syncse.synthesis.nli import AnchorJudge, NLIJudge, calibration_for
 from syncse.synthesis.parsing import parse_list, split_sentences
 from syncse.synthesis.pools import load_pools, read_word_list
 from syncse.synthesis.rows import input_key
-from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest
+from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest, partial_inputs
 from syncse.synthesis.summary import SynthesisSummary
 
 LENGTHS = ["3 to 8 words", "8 to 15 words", "10 to 20 words", "15 to 25 words", "20 to 32 words"]
@@ -122,6 +122,13 @@ class _Session:
             config, self.backend, self.pools, self.cache, self.store, self.banned, self.fingerprint
         )
         self.annotator.checks = self._checks()
+        if self.annotator.screened:
+            moved = ", ".join(f"{n} {reason}" for reason, n in self.annotator.screened.items())
+            print(
+                f"note: {out}: stored rows written without this decontamination hold "
+                f"sentences to keep out; moved to the rejected file ({moved})",
+                file=sys.stderr,
+            )
         self.started = time.time()
 
     def _checks(self) -> list[RowCheck]:
@@ -214,7 +221,7 @@ async def _partial(
 ) -> SynthesisSummary:
     # The whole input list (before `limit`) is checked against the file's rows: a larger
     # limit tops up the same file, an edited input file is another dataset.
-    session = _Session(config, "partial", sentences, backend)
+    session = _Session(config, partial_inputs(sentences), sentences, backend)
     await session.open()
     try:
         if config.limit is not None:

@@ -18,8 +18,8 @@ from typing import Any
 from tqdm import tqdm
 
 from syncse.data.files import exclusive, write_json_atomic, write_text_atomic
-from syncse.data.jsonl import iter_jsonl, jsonl_text
-from syncse.data.triplets import TripletFiles
+from syncse.data.jsonl import jsonl_text
+from syncse.data.triplets import TripletFiles, iter_triplets
 from syncse.errors import DataError, SyncseError
 from syncse.runtime import run_sync
 from syncse.synthesis.backends import create_backend
@@ -38,40 +38,22 @@ from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResponseCache
 from syncse.synthesis.summary import FilterSummary
 
-#: Column names read, SimCSE's first (the training reader accepts the same).
-COLUMNS = {"anchor": "sent0", "positive": "sent1", "negative": "hard_neg"}
 
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """Every row of a triplets JSONL file, all fields kept (they are written back)."""
-    if path.is_dir():
-        raise DataError(path, "is a folder; pass a triplets file (.jsonl)")
-    if not path.is_file():
-        raise DataError(path, "no such triplets file")
-    if path.suffix.lower() not in (".jsonl", ".ndjson", ".json"):
-        raise DataError(path, "syncse filter reads JSONL (columns sent0, sent1, hard_neg)")
-    rows = []
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, row in iter_jsonl(path, handle):
-                for role, column in COLUMNS.items():
-                    value = row.get(column)
-                    if not isinstance(value, str) or not value.strip():
-                        raise DataError(path, f"empty or missing {role} ({column!r})", number)
-                rows.append(row)
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"not UTF-8 text (byte {exc.start})") from exc
+def read_rows(path: Path) -> list[tuple[dict[str, Any], tuple[str, str, str]]]:
+    """Every row of a triplets file, all fields kept (they are written back), with its
+    (anchor, positive, negative), read by the training reader (the same columns and checks)."""
+    rows = list(iter_triplets(path))
     if not rows:
         raise DataError(path, "no rows")
     return rows
 
 
 async def _filter(
-    rows: list[dict[str, Any]], checks: list[RowCheck]
+    rows: list[tuple[dict[str, Any], tuple[str, str, str]]], checks: list[RowCheck]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     kept, rejected = [], []
-    for row in tqdm(rows, desc="checking", unit="row"):
-        reason, found = await run_checks(checks, row["sent0"], row["sent1"], row["hard_neg"])
+    for row, (anchor, positive, negative) in tqdm(rows, desc="checking", unit="row"):
+        reason, found = await run_checks(checks, anchor, positive, negative)
         if reason is None:
             kept.append(row | found)
         else:
