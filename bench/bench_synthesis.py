@@ -104,7 +104,7 @@ def bare_runtime(model_path: Path, requests: list) -> dict:
 
 def main() -> None:
     from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
-    from syncse.synthesis.backends.local_server import llama_server
+    from syncse.synthesis.backends.llama_cpp_python_server import python_server
     from syncse.synthesis.config import BackendConfig
 
     parser = argparse.ArgumentParser()
@@ -128,7 +128,7 @@ def main() -> None:
         "openai -> llama_cpp.server, concurrency 8",
     ]
     results |= {name: [] for name in server_arms}
-    with llama_server(path, alias=args.model, n_threads=cores) as url:
+    with python_server(path, alias=args.model, n_threads=cores) as url:
         os.environ.setdefault("OPENAI_API_KEY", "local")
         arms[server_arms[0]] = BackendConfig(
             kind="openai", model=args.model, base_url=url, concurrency=1

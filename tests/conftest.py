@@ -18,6 +18,38 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+#: Cache subfolders the suite shares with the user's cache: models assembled from chunk
+#: packages and backbones de-quantized from GGUF, which take minutes to rebuild and are the same
+#: bytes whoever builds them (checked by sha256 where assembled).
+SHARED_CACHE = ("models", "backbones")
+
+
+@pytest.fixture(scope="session")
+def user_cache_dir() -> Path:
+    """The cache syncse would use outside the suite ($SYNCSE_CACHE_DIR, else ~/.cache/syncse)."""
+    from syncse.data.locations import cache_dir
+
+    return cache_dir()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(user_cache_dir: Path, tmp_path_factory) -> Path:
+    """The suite's own $SYNCSE_CACHE_DIR: scores and verdicts the tests compute (the shared
+    start-model scores, say) never land in the user's cache, nor do the user's stale ones
+    answer a test. Only `SHARED_CACHE` is linked to the user's cache, so CI does not assemble
+    and de-quantize models again in every session."""
+    ours = tmp_path_factory.mktemp("syncse-cache")
+    for name in SHARED_CACHE:
+        try:
+            (user_cache_dir / name).mkdir(parents=True, exist_ok=True)
+        except OSError:  # a read-only home: the suite builds its own copies
+            continue
+        (ours / name).symlink_to(user_cache_dir / name, target_is_directory=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SYNCSE_CACHE_DIR", str(ours))
+        yield ours
+
+
 @pytest.fixture(scope="session")
 def senteval_dir() -> Path:
     path = Path(os.environ.get("SYNCSE_DATA_DIR", ROOT.parent / "shared" / "data" / "senteval"))

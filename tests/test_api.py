@@ -108,12 +108,14 @@ def test_pairs_and_dataset_folders_in_stats_filter_and_the_reader(tmp_path, sync
     kept = tmp_path / "kept.jsonl"
     code, err = syncse_cli("filter", folder, "--out", kept, "--agreement-encoder", "minilm")
     assert code == 0, err
-    assert [json.loads(x)["sent0"] for x in kept.read_text().splitlines()] == rows["anchor"]
+    assert [json.loads(x)["anchor"] for x in kept.read_text().splitlines()] == rows["anchor"]
     code, err = syncse_cli("filter", folder, "--out", kept, "--judge")
     assert code == 2 and "no negative column" in err
 
 
-def test_triplets_with_sentence_transformers_names_filter_like_simcse_names(tmp_path, syncse_cli):
+def test_triplets_with_sentence_transformers_names_are_filtered_and_kept_as_written(
+    tmp_path, syncse_cli
+):
     source = tmp_path / "st.jsonl"
     row = {"anchor": "A dog runs.", "positive": "A dog is running.", "negative": "A dog sleeps."}
     source.write_text(json.dumps(row | {"id": 7}) + "\n")
@@ -121,8 +123,8 @@ def test_triplets_with_sentence_transformers_names_filter_like_simcse_names(tmp_
     code, err = syncse_cli("filter", source, "--out", out, "--agreement-encoder", "minilm")
     assert code == 0, err
     (written,) = [json.loads(x) for x in out.read_text().splitlines()]
-    assert written["sent0"] == "A dog runs." and written["hard_neg"] == "A dog sleeps."
-    assert written["id"] == 7 and "agreement" in written
+    assert written == row | {"id": 7, "agreement": written["agreement"]}  # as read, plus
+    assert written["agreement"]["positive"] > written["agreement"]["negative"]
 
 
 def test_api_errors_name_config_fields_and_the_cli_names_flags(tmp_path, syncse_cli):

@@ -99,3 +99,31 @@ def test_a_setting_of_another_backend_is_a_one_line_error(syncse_cli, tmp_path):
     assert "\n" not in message and "Traceback" not in message
     assert "base_url" in message and "openai" in message
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_docstrings_cite_commands_and_test_files_that_exist():
+    from syncse import cli
+
+    commands = {g.name for g in cli.app.registered_groups} | {
+        c.name or c.callback.__name__.replace("_", "-") for c in cli.app.registered_commands
+    }
+    assert {"synthesize", "filter", "train", "evaluate", "compare", "run"} <= commands
+    root = SRC.parents[1]
+    for path in SRC.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for command in re.findall(r"`syncse ([a-z][a-z-]*)", text):
+            assert command in commands, f"{path.relative_to(root)}: `syncse {command}`"
+        for cited in re.findall(r"\btests/[\w/]+\.py", text):
+            assert (root / cited).is_file(), f"{path.relative_to(root)}: {cited}"
+
+
+def test_the_python_server_module_is_named_for_it_and_the_old_name_imports():
+    """`llama_cpp_python_server` starts llama-cpp-python's Python server; `llama_server` is
+    the backend that runs llama.cpp's native binary."""
+    import inspect
+
+    from syncse.synthesis.backends import llama_cpp_python_server, llama_server, local_server
+
+    assert local_server.llama_server is llama_cpp_python_server.python_server
+    assert '"llama_cpp.server"' in inspect.getsource(llama_cpp_python_server)
+    assert "llama_cpp.server" not in inspect.getsource(llama_server)

@@ -130,3 +130,28 @@ def test_cli_evaluate_writes_json_and_markdown_then_compare(senteval_dir, tmp_pa
     assert code == 0, err
     row = next(line for line in syncse_cli.stdout.splitlines() if line.startswith("| STS16"))
     assert "+1.50" in row
+
+
+def test_tasks_take_the_names_tables_print():
+    from syncse.evaluation.runner import SHORT_NAMES
+    from syncse.evaluation.tasks import expand_task_names
+
+    assert expand_task_names("STS-B,sick-r,STS12") == ["STSBenchmark", "SICKRelatedness", "STS12"]
+    assert set(SHORT_NAMES.values()) == {"STS-B", "SICK-R"}
+
+
+def test_evaluate_into_an_unwritable_folder_fails_before_any_task(senteval_dir, syncse_cli):
+    code, err = syncse_cli(
+        "evaluate", "minilm", "--tasks", "STSBenchmark", "--limit", "20",
+        "--data-dir", senteval_dir, "--out", "/sys/syncse/r.json",
+    )  # fmt: skip
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1, err
+    assert lines[0].startswith("error: /sys/syncse") and "spearman" not in err
+
+
+def test_compare_needs_two_files(tmp_path, syncse_cli):
+    one = tmp_path / "r.json"
+    one.write_text(json.dumps({"model": "m", "tasks": {}}))
+    code, err = syncse_cli("compare", one)
+    assert code == 2 and "two or more results files" in err.strip().splitlines()[-1]

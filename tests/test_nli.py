@@ -210,3 +210,27 @@ def test_inline_nli_judge_records_verdicts_and_rejects_with_the_reason(tmp_path,
     judged = [r for r in rejected if r["reason"].startswith("nli_")]
     summary = json.loads(Path(f"{out}.summary.json").read_text())
     assert summary["checks"]["nli"]["rows_judged"] == len(rows) + len(judged)
+
+
+def test_a_label_bias_moves_the_decision_but_not_the_recorded_probabilities():
+    from syncse.synthesis.backends import Completion
+
+    answer = Completion(
+        text="contr",
+        top_logprobs={"contr": math.log(0.6), "neutral": math.log(0.3), "ent": math.log(0.1)},
+    )
+    plain = verdict_from(answer, "k")
+    shifted = verdict_from(answer, "k", LABELS, {"contradiction": -3.0, "entailment": 2.25})
+    assert plain.label == "contradiction"
+    assert shifted.label == "entailment"  # log 0.1 + 2.25 > log 0.3 > log 0.6 - 3
+    assert shifted.probabilities == plain.probabilities
+    assert shifted.method == "logprobs+bias"
+
+
+def test_shipped_calibrations_are_found_by_model_whatever_the_backend():
+    from syncse.synthesis.nli import calibration_for
+
+    local = calibration_for("llama-cpp:qwen2.5-coder-1.5b")
+    assert local is not None and set(local) == set(LABELS)
+    assert calibration_for("llama-server:qwen2.5-coder-1.5b") == local
+    assert calibration_for("openai:gpt-4o-mini") is None

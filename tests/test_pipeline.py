@@ -130,6 +130,87 @@ def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch
     assert start_c["tasks"]["STSBenchmark"]["n_pairs"] == 41
 
 
+def test_the_suite_keeps_its_scores_out_of_the_users_cache(tmp_path_factory, user_cache_dir):
+    from syncse.data.locations import cache_dir
+    from syncse.pipeline.run import shared_start_scores
+
+    assert shared_start_scores("k").is_relative_to(tmp_path_factory.getbasetemp())
+    assert not shared_start_scores("k").is_relative_to(user_cache_dir)
+    # Assembled and de-quantized models are still the user's (minutes to rebuild in CI).
+    for reusable in ("models", "backbones"):
+        assert (cache_dir() / reusable).resolve() == (user_cache_dir / reusable).resolve()
+
+
+def test_start_scores_of_another_syncse_version_are_not_reused(
+    tmp_path, senteval_dir, monkeypatch, syncse_logs
+):
+    """After an upgrade the start model is scored again: the report must not compare fresh
+    trained scores with start scores from older code."""
+    import syncse
+
+    triplets = write_jsonl(sick_triplets(senteval_dir)[:32], tmp_path / "sick.jsonl")
+
+    def run(name: str) -> list[str]:
+        config_path = _write(
+            tmp_path,
+            f"out: {tmp_path / name}\nmodel: minilm\ndata_dir: {senteval_dir}\n"
+            f"triplets: {triplets}\ntraining:\n  max_steps: 1\n  batch_size: 16\n"
+            "evaluation:\n  tasks: [STSBenchmark]\n  limit: 30\n",
+        )
+        syncse_logs.clear()
+        run_pipeline(load_run_config(config_path))
+        return list(syncse_logs)
+
+    run("a")
+    monkeypatch.setattr(syncse, "__version__", syncse.__version__ + ".post1")
+    from syncse.evaluation.runner import scoring_identity
+
+    scoring_identity.cache_clear()  # computed once per process; an upgrade is a new process
+    upgraded = run("b")
+    assert any("evaluate start model (minilm)" in line for line in upgraded), upgraded
+    assert not any("scored before" in line for line in upgraded)
+    # In the run folder of the old version, both models are scored again, not only one.
+    again = run("a")
+    assert not any("up to date" in line and "evaluate" in line for line in again), again
+
+
+def test_synthesis_stage_key_is_the_effective_settings(tmp_path, monkeypatch, syncse_logs):
+    """A default that changes under an unchanged section re-runs the stage (as for training);
+    spelling a default out does not."""
+    from syncse.pipeline.config import load_run_config
+    from syncse.pipeline.run import StageLog, synthesize_stage
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SYNCSE_DATA_DIR", raising=False)
+    sentences = [
+        "A man is riding a horse on the beach.",
+        "A woman is cooking pasta in a kitchen.",
+        "A dog jumps over a log in the forest.",
+        "Two children are building a sandcastle.",
+    ]
+    (tmp_path / "s.txt").write_text("\n".join(sentences) + "\n")
+    body = (
+        "out: run\nsynthesis:\n  mode: partial\n  input: s.txt\n"
+        "  filters: {decontaminate: false}\n  sampling: {examples_per_call: 1, %s}\n"
+    )
+    config_path = _write(tmp_path, body % "max_tokens: 32")
+    stages = StageLog(tmp_path / "stages.json")
+    logs = syncse_logs
+    synthesize_stage(load_run_config(config_path), stages)
+    # The same settings with a default spelled out: up to date.
+    _write(tmp_path, body % "max_tokens: 32, top_p_negative: 0.95")
+    logs.clear()
+    synthesize_stage(load_run_config(config_path), stages)
+    assert any("up to date" in line for line in logs), logs
+    # The same YAML under another default (`block_size`, which it does not set): not up to
+    # date.
+    config = load_run_config(config_path)
+    config.synthesis.block_size = 16
+    logs.clear()
+    synthesize_stage(config, stages)
+    assert not any("up to date" in line for line in logs), logs
+
+
 def test_run_without_data_dir_says_how_to_point_at_one(
     tmp_path, senteval_dir, monkeypatch, syncse_logs
 ):

@@ -126,6 +126,38 @@ def test_agreement_filter_drops_negative_closer_and_near_copies(tmp_path, syncse
     assert "human-trained encoder" in err
 
 
+def test_filter_reads_every_file_training_reads_as_training_reads_it(tmp_path, syncse_cli):
+    """One reader: SimCSE CSV, the other column names, surrounding spaces and too long lines
+    mean the same to `syncse filter` as to `syncse train`."""
+    import csv
+
+    from syncse.data.triplets import load_triplets
+
+    named = tmp_path / "named.jsonl"
+    named.write_text(
+        "".join(
+            json.dumps({"anchor": f" {a} ", "positive": p, "negative": n}) + "\n"
+            for a, p, n in ROWS
+        )
+    )
+    simcse = tmp_path / "simcse.csv"
+    with simcse.open("w", newline="") as handle:
+        csv.writer(handle).writerows([("sent0", "sent1", "hard_neg"), *ROWS])
+    for source in (named, simcse):
+        out = tmp_path / f"kept-{source.stem}.jsonl"
+        code, err = syncse_cli("filter", source, "--out", out, "--agreement-encoder", "minilm")
+        assert code == 0, err
+        summary = json.loads(out.with_name(out.name + ".summary.json").read_text())
+        assert summary["rows"] == len(load_triplets(source)) == len(ROWS)
+        assert summary["kept"] == 1  # the same verdicts as on the SimCSE-named JSONL
+    long = tmp_path / "long.jsonl"
+    _write_rows(long, [("a b c " * 3000, "d e f", "g h i")])
+    with pytest.raises(SyncseError, match="long.jsonl:1: anchor of 18000 characters"):
+        load_triplets(long)
+    code, err = syncse_cli("filter", long, "--out", tmp_path / "o.jsonl", "--judge")
+    assert code == 2 and "long.jsonl:1: anchor of 18000 characters" in err
+
+
 def test_filter_refuses_nothing_to_do_and_overwriting_its_input(tmp_path, syncse_cli):
     source = _write_rows(tmp_path / "t.jsonl")
     code, err = syncse_cli("filter", source, "--out", tmp_path / "o.jsonl")

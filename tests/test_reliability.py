@@ -169,7 +169,7 @@ def test_faults_from_the_server_lose_and_duplicate_nothing(tmp_path):
 
     from syncse.synthesis import BackendConfig, SamplingConfig, SynthesisConfig, synthesize_partial
     from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
-    from syncse.synthesis.backends.local_server import llama_server
+    from syncse.synthesis.backends.llama_cpp_python_server import python_server
     from syncse.synthesis.config import FilterConfig
 
     n = int(os.environ.get("SYNCSE_FAULT_INPUTS", "300"))
@@ -177,7 +177,7 @@ def test_faults_from_the_server_lose_and_duplicate_nothing(tmp_path):
     out = tmp_path / "f.jsonl"
     secret = "sk-test-DO-NOT-LEAK-7f3a9c"
     os.environ["SYNCSE_TEST_KEY"] = secret
-    with llama_server(resolve_gguf("smollm2-135m"), alias="smollm2", n_ctx=1024) as url:
+    with python_server(resolve_gguf("smollm2-135m"), alias="smollm2", n_ctx=1024) as url:
         with FaultProxy(url, fault_rate=0.3, slow_seconds=9.0, seed=1) as proxy:
             config = SynthesisConfig(
                 out=out,

@@ -26,11 +26,11 @@ def _smollm2() -> str:
 
 
 @pytest.fixture(scope="module")
-def llama_server():
+def python_server():
     """A real OpenAI-compatible server (llama-cpp-python's) on 127.0.0.1 with the bundled GGUF."""
-    from syncse.synthesis.backends.local_server import llama_server
+    from syncse.synthesis.backends.llama_cpp_python_server import python_server
 
-    with llama_server(_smollm2(), alias="smollm2") as url:
+    with python_server(_smollm2(), alias="smollm2") as url:
         yield url
 
 
@@ -149,14 +149,14 @@ def test_torn_last_line_is_repaired_on_resume(tmp_path):
     assert out.read_text().endswith("}\n") and len(out.read_text().splitlines()) == 1
 
 
-def test_openai_backend_against_real_local_server(llama_server, tmp_path):
+def test_openai_backend_against_real_local_server(python_server, tmp_path):
     out = tmp_path / "o.jsonl"
     config = SynthesisConfig(
         out=out,
         backend=BackendConfig(
             kind="openai",
             model="smollm2",
-            base_url=llama_server,
+            base_url=python_server,
             concurrency=2,
             price_per_million=(0.15, 0.6),
         ),
@@ -286,3 +286,25 @@ def test_block_size_shares_prompts_within_a_block_and_changes_the_fingerprint(tm
         assert len(set(blocks.values())) > 1
     per_call = SynthesisConfig(out=tmp_path / "c.jsonl", sampling=sampling)
     assert config.fingerprint("p") != per_call.fingerprint("p")
+
+
+def test_requests_carry_no_unread_json_mode_and_keys_stay_what_they_were():
+    """`json_mode` was never set nor read: gone from requests, still in the cache key and the
+    fingerprint (always False) so that cached answers and stored rows keep their keys."""
+    from dataclasses import fields
+
+    from syncse.synthesis.backends.base import ChatRequest
+
+    assert "json_mode" not in {f.name for f in fields(ChatRequest)}
+    messages = (("system", "s"), ("user", "A dog runs."))
+    request = ChatRequest(messages=messages, temperature=1.0, top_p=0.9, max_tokens=80, seed=7)
+    scored = ChatRequest(messages=(("user", "Label it."),), max_tokens=1, top_logprobs=5)
+    # Keys computed by syncse before the change.
+    assert request.cache_key("llama-cpp:smollm2-135m") == (
+        "d83ebc5718875f0a47dc0044f8d76a5c7476142380d4df938aee07e67ed82df1"
+    )
+    assert scored.cache_key("llama-cpp:smollm2-135m") == (
+        "ed749e34740d438495e7494f388866e0e7009762b57ed7804fba7c5f00f5554e"
+    )
+    assert SynthesisConfig(out="x").fingerprint("p") == "62b5e84a0d537283"
+    assert SynthesisConfig(out="x", block_size=1).fingerprint("p") == "c31ea977233c2ec9"

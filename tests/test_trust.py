@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,35 @@ def test_edited_input_is_refused_and_more_input_tops_up(tmp_path):
     assert anchors <= set(edited)
 
 
+def test_partial_manifest_records_its_inputs_and_files_from_before_resume(tmp_path):
+    def inputs_recorded(out: Path) -> list[str]:
+        manifest = json.loads(out.with_name(out.name + ".manifest.json").read_text())
+        return [part["inputs"] for part in manifest["parts"]]
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    synthesize_partial(_local(a), SENTENCES[:2])
+    synthesize_partial(_local(b), SENTENCES[1:2])
+    [digest_a], [digest_b] = inputs_recorded(a), inputs_recorded(b)
+    assert digest_a.startswith("partial:") and digest_b.startswith("partial:")
+    assert digest_a != digest_b  # a digest of the inputs, not a constant
+    # A file whose manifest was written before the digest ("partial") resumes and tops up;
+    # the manifest then records the inputs read now.
+    manifest_path = a.with_name(a.name + ".manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    manifest["parts"][0]["inputs"] = "partial"
+    manifest_path.write_text(json.dumps(manifest))
+    more = synthesize_partial(_local(a), SENTENCES[:3])
+    assert more["accepted"] + sum(more["rejected"].values()) == 3
+    assert sum(more["this_run"]["counts"].values()) == 1  # only the new sentence was asked
+    [digest_more] = inputs_recorded(a)
+    assert digest_more.startswith("partial:") and digest_more != digest_a
+    # The manifest and summary are as readable as the triplets (the umask's mode, not 0600),
+    # and no lock file stays behind.
+    modes = {path.name: path.stat().st_mode & 0o777 for path in tmp_path.iterdir()}
+    assert modes["a.jsonl.manifest.json"] == modes["a.jsonl.summary.json"] == modes["a.jsonl"]
+    assert not [name for name in modes if name.endswith(".lock")], sorted(modes)
+
+
 def test_scratch_with_other_sources_is_refused_and_a_larger_n_tops_up(tmp_path):
     out = tmp_path / "s.jsonl"
     config = _local(out)
@@ -142,15 +172,60 @@ def test_pipeline_redoes_synthesis_when_the_input_file_changes(tmp_path, monkeyp
     assert written and {r["sent0"] for r in written} <= set(SENTENCES[3:7])
 
 
+def _decisions(out: Path) -> dict[str, str]:
+    """Each input's fate in a triplets file: "accepted" or the rejection reason."""
+    fate = {r["sent0"]: r["reason"] for r in _rows(out.with_name(out.name + ".rejected.jsonl"))}
+    return fate | {r["sent0"]: "accepted" for r in _rows(out)}
+
+
+#: Rejections decided before any LLM call, from the input list alone.
+INPUT_REASONS = {"near_duplicate_input", "contaminated_input", "input_too_short"}
+
+
+def test_a_top_up_selects_what_a_fresh_run_selects(tmp_path):
+    """A near-copy of an input annotated by an earlier run is refused as in a fresh run on
+    the whole list (the near-duplicate index saw only inputs not yet done)."""
+    near = SENTENCES[0].replace(".", " today.")
+    inputs = [SENTENCES[0], SENTENCES[1], near]
+    fresh = tmp_path / "fresh.jsonl"
+    synthesize_partial(_local(fresh), inputs)
+    topped = tmp_path / "topped.jsonl"
+    synthesize_partial(_local(topped), inputs[:2])
+    synthesize_partial(_local(topped), inputs)
+    assert _decisions(fresh)[near] == "near_duplicate_input"
+    decided = {s: r for s, r in _decisions(fresh).items() if r in INPUT_REASONS}
+    assert {s: r for s, r in _decisions(topped).items() if r in INPUT_REASONS} == decided
+    assert set(_decisions(topped)) == set(_decisions(fresh)) == set(inputs)
+
+
+def test_a_later_round_selects_what_one_round_on_the_whole_list_selects():
+    """Scratch selects over everything written so far each round, with the earlier rounds'
+    inputs done: what it picks must not depend on that."""
+    from syncse.synthesis.selection import select_inputs
+
+    first = [(SENTENCES[0], {}), (SENTENCES[1], {})]
+    whole = first + [(SENTENCES[0].replace(".", " today."), {}), (SENTENCES[2], {})]
+    filters = FilterConfig()
+    round_one = select_inputs(first, "fp", filters, set(), set())
+    done = {item.key for item in round_one.todo}
+    fresh = select_inputs(whole, "fp", filters, set(), set())
+    later = select_inputs(whole, "fp", filters, set(), done)
+    assert [i.key for i in later.todo] == [i.key for i in fresh.todo if i.key not in done]
+    assert [(i.key, r) for i, r in later.rejected] == [
+        (i.key, r) for i, r in fresh.rejected if i.key not in done
+    ]
+    assert [r for _, r in later.rejected] == ["near_duplicate_input"]
+
+
 # -- 2-3. statuses no retry can fix, empty answers, and keys, against a real server -----------
 
 
 @pytest.fixture(scope="module")
 def server():
     from syncse.synthesis.backends.llama_cpp_backend import resolve_gguf
-    from syncse.synthesis.backends.local_server import llama_server
+    from syncse.synthesis.backends.llama_cpp_python_server import python_server
 
-    with llama_server(resolve_gguf("smollm2-135m"), alias="smollm2", n_ctx=1024) as url:
+    with python_server(resolve_gguf("smollm2-135m"), alias="smollm2", n_ctx=1024) as url:
         yield url
 
 
@@ -289,6 +364,61 @@ def test_decontamination_with_data_has_no_warning(tmp_path, senteval_dir):
     assert summary["warnings"] == [] and summary["decontamination_sentences"] > 10000
 
 
+#: Two STS-B test sentences (`a man is cutting up a cucumber .`, ...), as a user's corpus
+#: might hold them.
+STS_TEST = ["A man is cutting up a cucumber.", "A group of men play soccer on the beach."]
+
+
+def test_decontamination_added_later_screens_the_rows_written_without_it(tmp_path, senteval_dir):
+    out = tmp_path / "t.jsonl"
+    inputs = SENTENCES[:2] + STS_TEST
+    config = SynthesisConfig(out=out, sampling=QUICK)  # decontaminate, but no data folder
+    first = synthesize_partial(config, inputs)
+    assert "decontamination is off" in first["warnings"][0]
+    contaminated = set(STS_TEST) & {r["sent0"] for r in _rows(out)}
+    assert contaminated, _decisions(out)  # SmolLM2 annotates these captions
+
+    second = synthesize_partial(replace(config, data_dir=senteval_dir), inputs)
+    assert not set(STS_TEST) & {r["sent0"] for r in _rows(out)}
+    assert {s: _decisions(out)[s] for s in STS_TEST} == dict.fromkeys(
+        STS_TEST, "contaminated_input"
+    )
+    assert second["warnings"] == [] and second["rejected"]["contaminated_input"] == 2
+    assert second["accepted"] == len(_rows(out)) >= 1
+    assert second["this_run"]["llm_calls"] == 0  # screening asks nothing
+    # Forgetting the data folder again: the rows it adds are unscreened, and it says so.
+    third = synthesize_partial(config, [*inputs, SENTENCES[2]])
+    assert "decontamination is off" in third["warnings"][0]
+
+
+def test_run_with_data_dir_added_later_screens_its_triplets(tmp_path, monkeypatch, senteval_dir):
+    from syncse.pipeline.config import load_run_config
+    from syncse.pipeline.run import StageLog, synthesize_stage
+    from syncse.synthesis.summary import SynthesisSummary
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SYNCSE_DATA_DIR", raising=False)
+    (tmp_path / "sentences.txt").write_text("\n".join(SENTENCES[:3] + STS_TEST) + "\n")
+    body = (
+        "out: run\nsynthesis:\n  mode: partial\n  input: sentences.txt\n"
+        "  sampling: {examples_per_call: 1, max_tokens: 32}\n"
+    )
+    config_path = tmp_path / "run.yaml"
+    config_path.write_text(body)
+    stages = StageLog(tmp_path / "stages.json")
+    synthesize_stage(load_run_config(config_path), stages, lambda line: None)
+    config = load_run_config(config_path)
+    assert set(STS_TEST) & {r["sent0"] for r in _rows(config.triplets)}
+    assert SynthesisSummary.load(config.triplets).warnings
+
+    config_path.write_text(f"data_dir: {senteval_dir}\n" + body)
+    config = load_run_config(config_path)
+    synthesize_stage(config, stages, lambda line: None)
+    assert not set(STS_TEST) & {r["sent0"] for r in _rows(config.triplets)}
+    summary = SynthesisSummary.load(config.triplets)
+    assert summary.warnings == [] and summary.rejected["contaminated_input"] >= 1
+
+
 # -- 6. writes a crash cannot tear ---------------------------------------------------------------
 
 
@@ -306,6 +436,39 @@ def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
         files.write_json_atomic(target, {"rows": 2})
     assert json.loads(target.read_text()) == {"rows": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]  # no temp file left
+
+
+def test_atomic_writes_follow_the_umask_like_every_other_output(tmp_path):
+    import os
+    import stat
+
+    from syncse.data import files
+
+    old = os.umask(0o022)
+    try:
+        files.write_json_atomic(tmp_path / "summary.json", {"rows": 1})
+        (tmp_path / "plain.txt").write_text("x")
+        mode = stat.S_IMODE((tmp_path / "summary.json").stat().st_mode)
+        assert mode == stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o644
+        # Replacing a file keeps its mode, as open(..., "w") does.
+        (tmp_path / "summary.json").chmod(0o640)
+        files.write_json_atomic(tmp_path / "summary.json", {"rows": 2})
+        assert stat.S_IMODE((tmp_path / "summary.json").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+
+
+def test_run_lock_refuses_a_second_holder_and_leaves_no_file(tmp_path):
+    from syncse.data.files import exclusive
+
+    target = tmp_path / "t.jsonl"
+    busy = pytest.raises(SyncseError, match="another synthesis run is using it")
+    with exclusive(target, "synthesis run"), busy, exclusive(target, "synthesis run"):
+        pass
+    assert list(tmp_path.iterdir()) == []  # no zero-byte lock file stays behind
+    with exclusive(target, "synthesis run"):  # and the lock can be taken again
+        pass
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_torn_records_from_an_older_crash_are_recomputed_not_trusted(tmp_path):

@@ -129,11 +129,14 @@ def evaluate(
     layers: _LAYERS = None,
 ) -> None:
     """Evaluate an embedding model on STS, transfer and reranking tasks."""
+    from syncse.data.files import check_writable
     from syncse.data.locations import resolve_data_dir
     from syncse.evaluation import EvaluationConfig, evaluate_model, write_results
     from syncse.evaluation.runner import results_markdown
 
     _check_backbone_options(pooling, layers)
+    check_writable(out)  # now, not after the whole evaluation
+    check_writable(out.with_suffix(".md"))
     config = EvaluationConfig(
         model=model,
         pooling=pooling,  # type: ignore[arg-type]
@@ -158,6 +161,8 @@ def compare(
     """Print models side by side with deltas against the first."""
     from syncse.evaluation.compare import compare_markdown
 
+    if len(results) < 2:
+        raise SyncseError("compare: give two or more results files (the first is the baseline)")
     typer.echo(compare_markdown(results), nl=False)
 
 
@@ -221,7 +226,9 @@ def train(
         int | None,
         typer.Option(help="Evaluate on STS-B dev every N steps; keep the best checkpoint."),
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="SentEval folder for STS-B dev.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="SentEval folder for STS-B dev (default: $SYNCSE_DATA_DIR).")
+    ] = None,
     save_steps: Annotated[int, typer.Option()] = 200,
     resume: Annotated[bool, typer.Option(help="Continue from the last checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Train into a non-empty folder.")] = False,

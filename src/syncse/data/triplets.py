@@ -72,7 +72,7 @@ class TripletFiles:
 
     @property
     def csv(self) -> Path:
-        """The SimCSE-format export (`syncse export`)."""
+        """The SimCSE-format CSV export (`syncse synthesize ... --format csv`)."""
         return self.path.with_suffix(".csv")
 
     def side_files(self) -> list[Path]:
@@ -131,18 +131,6 @@ class TripletData:
         if self.negatives is not None:
             found["negative"] = self.negatives
         return found
-
-    def syncse_rows(self) -> list[dict[str, Any]]:
-        """Each row with every field it had, its sentences under syncse's own column names
-        (sent0, sent1[, hard_neg]), as `syncse filter` writes them."""
-        aliases = {name for role in ROLES for name in ACCEPTED[role]}
-        rows = []
-        for i, record in enumerate(self.records or [{} for _ in self.anchors]):
-            row = {k: v for k, v in record.items() if k not in aliases}
-            for role, values in zip(ROLES, self.columns().values(), strict=False):
-                row[WRITTEN[role]] = values[i]
-            rows.append(row)
-        return rows
 
     def stats(self) -> dict[str, Any]:
         def words(xs: list[str]) -> float:
@@ -251,8 +239,69 @@ def _rows(source: Any) -> tuple[Path | None, str, Iterator[tuple[int, dict[str, 
     )
 
 
+def _where(source: Any) -> str:
+    """The name of a source in messages (as `_rows` gives it)."""
+    if isinstance(source, (str, Path)):
+        return str(source)
+    if hasattr(source, "column_names"):
+        return "dataset"
+    return "data frame" if hasattr(source, "columns") else "rows in memory"
+
+
 def _pick(columns: set[str], options: tuple[str, ...]) -> str | None:
     return next((c for c in options if c in columns), None)
+
+
+def iter_triplets(
+    source: str | Path | Any, need_pairs: bool = True, need_negatives: bool = False
+) -> Iterator[tuple[dict[str, Any], tuple[str, str, str | None]]]:
+    """Each row (all its fields) with its validated (anchor, positive, negative), whitespace
+    stripped: the one reader of training rows, for training, `syncse filter` and `syncse stats`
+    alike. `negative` is None for pairs (no negative column); with `need_pairs=False`
+    (unsupervised) only the anchor column is needed, and positive is "". A bad row is a
+    DataError naming the line; no rows yields nothing (each caller says what it needed).
+
+    Args:
+        source: as for `load_triplets`.
+        need_pairs: False reads only the anchors.
+        need_negatives: a negative column is required (checks that compare both sides).
+    """
+    _, where, rows = _rows(source)
+    columns: dict[str, str | None] | None = None
+    for number, row in rows:
+        if columns is None:
+            keys = set(row)
+            columns = {role: _pick(keys, ACCEPTED[role]) for role in ROLES}
+            wanted = ["anchor"]
+            if need_pairs:
+                wanted += ["positive", "negative"] if need_negatives else ["positive"]
+            for role in wanted:
+                if columns[role] is None:
+                    raise DataError(
+                        where,
+                        f"no {role} column (one of {', '.join(ACCEPTED[role])}); "
+                        f"columns are {', '.join(sorted(map(str, keys)))}",
+                        number,
+                    )
+            if not need_pairs:
+                columns["positive"] = columns["negative"] = None
+        values: list[str | None] = []
+        for role, column in columns.items():
+            if column is None:
+                values.append(None if role == "negative" else "")
+                continue
+            value = row.get(column)
+            if not isinstance(value, str) or not value.strip():
+                raise DataError(where, f"empty or missing {role} ({column!r})", number)
+            if len(value) > MAX_LINE_CHARS:
+                raise DataError(
+                    where,
+                    f"{role} of {len(value)} characters; expected a sentence "
+                    f"(at most {MAX_LINE_CHARS})",
+                    number,
+                )
+            values.append(value.strip())
+        yield row, (str(values[0]), str(values[1]), values[2])
 
 
 def load_triplets(
@@ -279,50 +328,18 @@ def load_triplets(
         >>> len(data), data.has_negatives
         (1, False)
     """
-    path, where, rows = _rows(source)
     anchors: list[str] = []
     positives: list[str] = []
     negatives: list[str] = []
     records: list[dict[str, Any]] = []
-    columns: dict[str, str | None] | None = None
-    for number, row in rows:
-        if columns is None:
-            keys = set(row)
-            columns = {role: _pick(keys, ACCEPTED[role]) for role in ROLES}
-            wanted = ["anchor"]
-            if need_pairs:
-                wanted += ["positive", "negative"] if need_negatives else ["positive"]
-            for role in wanted:
-                if columns[role] is None:
-                    raise DataError(
-                        where,
-                        f"no {role} column (one of {', '.join(ACCEPTED[role])}); "
-                        f"columns are {', '.join(sorted(map(str, keys)))}",
-                        number,
-                    )
-            if not need_pairs:
-                columns["positive"] = columns["negative"] = None
-        values = []
-        for role, column in columns.items():
-            if column is None:
-                values.append("")
-                continue
-            value = row.get(column)
-            if not isinstance(value, str) or not value.strip():
-                raise DataError(where, f"empty or missing {role} ({column!r})", number)
-            if len(value) > MAX_LINE_CHARS:
-                raise DataError(
-                    where,
-                    f"{role} of {len(value)} characters; expected a sentence "
-                    f"(at most {MAX_LINE_CHARS})",
-                    number,
-                )
-            values.append(value.strip())
-        anchors.append(values[0])
-        positives.append(values[1])
-        negatives.append(values[2])
+    has_negatives = True
+    for row, (anchor, positive, negative) in iter_triplets(source, need_pairs, need_negatives):
+        anchors.append(anchor)
+        positives.append(positive)
+        has_negatives = has_negatives and negative is not None
+        negatives.append(negative or "")
         records.append(row)
+    path = Path(source) if isinstance(source, (str, Path)) else None
     if not anchors:
-        raise DataError(where, "no training rows")
-    has_negatives = columns is not None and columns["negative"] is not None
+        raise DataError(_where(source), "no training rows")
     return TripletData(anchors, positives, negatives if has_negatives else None, path, records)

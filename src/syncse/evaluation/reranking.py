@@ -4,8 +4,8 @@ A sample is {"query": str, "positive": [str], "negative": [str]}. Scores are cos
 similarities; MAP uses scikit-learn's average precision per query, as
 sentence-transformers' RerankingEvaluator does. We compute the metric here rather than call
 that evaluator because it encodes every candidate list anew, while candidate lists overlap
-heavily (Flickr8k: 5,000 queries share 5,000 captions); `tests/test_reranking.py` checks
-that both give the same numbers.
+heavily (Flickr8k: 5,000 queries share 5,000 captions);
+`tests/test_evaluation_transfer_rerank.py` checks that both give the same numbers.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
 import platform
@@ -17,6 +19,7 @@ from syncse.evaluation.results import EvaluationResults
 from syncse.evaluation.tasks import (
     CATEGORIES,
     GROUPS,
+    SHORT_NAMES,  # noqa: F401  (re-exported: the runner is where callers look)
     STS,
     TASKS,
     Task,
@@ -71,6 +74,30 @@ def _versions() -> dict[str, str]:
         "scikit_learn": sklearn.__version__,
         "python": platform.python_version(),
     }
+
+
+#: The modules whose code decides a score besides the tasks' own (this package): how STS files
+#: are read and how a model name becomes an encoder (relative to the `syncse` package).
+_SCORING_MODULES = ("data/senteval.py", "data/text.py", "models.py", "backbones.py")
+
+
+@functools.cache
+def scoring_identity() -> str:
+    """What a model's scores depend on besides the model, the data and the settings: syncse's
+    version, the source of the code that reads, encodes and scores (`syncse.evaluation` and
+    `_SCORING_MODULES`) and the libraries' versions. Part of every evaluation key, so scores
+    kept from another syncse (the shared start-model scores) are never compared with fresh
+    ones."""
+    here = Path(__file__).resolve().parent
+    package = here.parent
+    files = sorted(here.glob("*.py")) + [package / m for m in _SCORING_MODULES]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(package)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    versions = {k: v for k, v in _versions().items() if k != "python"}
+    digest.update(json.dumps(versions, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def build_tasks(config: EvaluationConfig) -> list[Task]:

@@ -62,6 +62,9 @@ class Task(ABC):
 
 TASKS: dict[str, type[Task]] = {}
 GROUPS: dict[str, list[str]] = {}
+#: The names tables print for tasks whose registered names are long (each task's
+#: `short_name`, filled in as tasks register); `--tasks` takes either.
+SHORT_NAMES: dict[str, str] = {}
 
 
 def register_task(cls: type[Task]) -> type[Task]:
@@ -69,13 +72,14 @@ def register_task(cls: type[Task]) -> type[Task]:
         raise ValueError(f"task {cls.name}: category {cls.category!r} not in {list(CATEGORIES)}")
     TASKS[cls.name] = cls
     GROUPS.setdefault(cls.category, []).append(cls.name)
+    if cls.short_name:
+        SHORT_NAMES[cls.name] = cls.short_name
     return cls
 
 
 def display_name(task: str) -> str:
     """A task's name in tables: its `short_name` when registered with one."""
-    cls = TASKS.get(task)
-    return (cls.short_name if cls is not None else None) or task
+    return SHORT_NAMES.get(task, task)
 
 
 def tasks_in(category: str, results: dict[str, dict[str, Any]]) -> list[str]:
@@ -84,10 +88,12 @@ def tasks_in(category: str, results: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def expand_task_names(spec: str | list[str]) -> list[str]:
-    """Turn "sts,transfer,STS12" into registered task names, groups expanded, order kept."""
+    """Turn "sts,transfer,STS12,STS-B" into registered task names (case-insensitive; the short
+    names tables print are accepted too), groups expanded, order kept."""
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     names: list[str] = []
     lookup = {n.lower(): n for n in TASKS}
+    lookup |= {short.lower(): name for name, short in SHORT_NAMES.items() if name in TASKS}
     for raw in (i.strip() for i in items):
         if not raw:
             continue
@@ -96,6 +102,6 @@ def expand_task_names(spec: str | list[str]) -> list[str]:
         elif raw.lower() in lookup:
             names.append(lookup[raw.lower()])
         else:
-            known = ", ".join(sorted(GROUPS) + sorted(TASKS))
+            known = ", ".join(sorted(GROUPS) + sorted(TASKS) + sorted(SHORT_NAMES.values()))
             raise SyncseError(f"unknown task '{raw}'; known tasks and groups: {known}")
     return list(dict.fromkeys(names))

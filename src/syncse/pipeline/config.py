@@ -71,7 +71,8 @@ class RunConfig:
     triplets: Path
     training: TrainingConfig
     evaluation: EvaluationConfig | None
-    #: Each section as the user wrote it (with defaults filled in), for stage keys and the report.
+    #: Each section as the user wrote it (no defaults filled in). Stage keys are computed on
+    #: the typed, effective settings above, never on these.
     sections: dict[str, Any] = field(default_factory=dict)
     #: The whole config as given (what the run folder's `config.yaml` holds).
     raw: dict[str, Any] = field(default_factory=dict)

@@ -2,8 +2,9 @@
 is there and up to date, and resumed when it was interrupted.
 
 A stage is *up to date* when `stages.json` in the run folder records it as done with the same
-key: a hash of its configuration section and of its inputs (the triplets' bytes for training,
-the trained model's key for its evaluation). Change a setting and exactly the stages downstream
+key: a hash of its effective settings (the section with every default filled in) and of its
+inputs (the triplets' bytes for training, the trained model's key and the scoring code's
+identity for its evaluation). Change a setting and exactly the stages downstream
 of it run again; kill the run and the next one picks up where it stopped (synthesis by its own
 resumable store, training from its last checkpoint).
 """
@@ -70,7 +71,8 @@ def model_identity(name: str) -> str:
 def shared_start_scores(key: str) -> Path:
     """Scores of an untrained start model, shared by every run folder on this machine: each
     config that starts from all-MiniLM-L6-v2 would otherwise spend the same ~2 minutes (STS)
-    or ~15 minutes (with transfer) scoring it again."""
+    or ~15 minutes (with transfer) scoring it again. `key` holds `scoring_identity()`: another
+    syncse (an upgrade, an edited evaluation) scores the start model again."""
     return cache_dir() / "evaluations" / f"start-{key}.json"
 
 
@@ -101,6 +103,14 @@ class StageLog:
         write_json_atomic(self.path, self.stages)
 
 
+def synthesis_key(config: RunConfig, inputs: list[str | None]) -> str:
+    """The synthesis stage's key: the effective settings (every default filled in, so a
+    changed default is a change, as for the training key) and the digests of its input files.
+    Not the section as written: a default that changes under it would go unnoticed."""
+    assert config.synthesis is not None and config.source is not None
+    return _digest(asdict(config.synthesis), asdict(config.source), str(config.data_dir), inputs)
+
+
 def synthesize_stage(config: RunConfig, stages: StageLog) -> None:
     from syncse.synthesis import synthesize_partial, synthesize_scratch
     from syncse.synthesis.inputs import read_sentences
@@ -112,7 +122,7 @@ def synthesize_stage(config: RunConfig, stages: StageLog) -> None:
         file_digest(Path(p)) if p is not None and Path(p).is_file() else p
         for p in (source.input, source.genres, source.topics)
     ]
-    key = _digest(config.sections["synthesis"], str(config.data_dir), inputs)
+    key = synthesis_key(config, inputs)
     if stages.done("synthesize", key) and config.triplets.exists():
         logger.info("[1/4] synthesize: up to date (%s)", config.triplets)
         return
@@ -204,7 +214,7 @@ def _train(config: RunConfig, stages: StageLog, data_key: str) -> str:
 
 def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: str) -> None:
     from syncse.evaluation import evaluate_model
-    from syncse.evaluation.runner import write_results
+    from syncse.evaluation.runner import scoring_identity, write_results
 
     if config.evaluation is None:
         logger.info("[3/4] evaluate: no `evaluation:` section; skipped")
@@ -225,7 +235,7 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
         ("trained", str(config.model_dir), train_key, {"layers": None, "pooling": None}),
     ):
         target = config.layout.evaluation(name)
-        key = _digest(section, identity, str(config.data_dir), options)
+        key = _digest(section, identity, str(config.data_dir), options, scoring_identity())
         stage = f"evaluate:{name}"
         if stages.done(stage, key) and target.exists():
             logger.info("[3/4] evaluate %s model: up to date (%s)", name, target)

@@ -64,6 +64,10 @@ class Annotator:
         self.outcomes = Outcomes(store, self.usage, config.backend.price_per_million)
         self.counts: Counter[str] = self.outcomes.counts
         self.row_filter = RowFilter(config.filters.min_words, config.filters.max_words, banned)
+        #: Stored rows moved to the rejected file by this run's decontamination (by reason):
+        #: written by an earlier run that had none.
+        self.screened = store.screen(banned)
+        self.counts.update(self.screened)
         for row in store.accepted_rows:  # resumed: earlier rows count for duplicate checks
             self.row_filter.check(*(row[WRITTEN[role]] for role in ROLES))
 
@@ -82,7 +86,6 @@ class Annotator:
                 top_p=s.top_p_positive if kind == "positive" else s.top_p_negative,
                 max_tokens=s.max_tokens,
                 seed=request_seed(self.config.seed, item.key, kind, attempt),
-                json_mode=False,
             )
             completion, response_key = await self.ask(request)
             meta = {

@@ -252,8 +252,9 @@ class SynthesisConfig:
         fingerprint skips finished inputs; a changed one starts new keys."""
         b = self.backend
         material: dict[str, Any] = {
-            # The third item was a never-read `json_mode` flag, always False: kept so that
-            # fingerprints (and every stored row's key) stay what they were.
+            # The third item is the `json_mode` flag requests once had, always False and
+            # never read (now gone from `ChatRequest`): kept so that fingerprints, and with
+            # them every stored row's key, stay what they were.
             "backend": [b.kind, b.model, False, b.chat_template],
             "sampling": asdict(self.sampling),
             "seed": self.seed,

@@ -23,9 +23,11 @@ Why the judge looks the way it does:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from importlib import resources
 
 from syncse.synthesis.backends import ChatRequest, Completion
 
@@ -106,7 +108,14 @@ class Verdict:
         return found
 
 
-def verdict_from(completion: Completion, key: str, labels: tuple[str, ...] = LABELS) -> Verdict:
+def verdict_from(
+    completion: Completion,
+    key: str,
+    labels: tuple[str, ...] = LABELS,
+    bias: dict[str, float] | None = None,
+) -> Verdict:
+    """The verdict of one scored answer. `bias` (log-space, per label) is added before the
+    argmax: the judge's calibration; the recorded probabilities stay the model's own."""
     if completion.top_logprobs is None:
         return Verdict(label_of_token(completion.text, labels), None, "text", key)
     scores = label_scores(completion.top_logprobs, labels)
@@ -115,7 +124,27 @@ def verdict_from(completion: Completion, key: str, labels: tuple[str, ...] = LAB
         return Verdict(None, None, "logprobs", key)
     total = sum(math.exp(s - best) for s in scores.values())
     probabilities = {k: math.exp(s - best) / total for k, s in scores.items()}
+    if bias:
+        shifted = {k: s + bias.get(k, 0.0) for k, s in scores.items()}
+        return Verdict(max(shifted, key=shifted.get), probabilities, "logprobs+bias", key)
     return Verdict(max(probabilities, key=probabilities.get), probabilities, "logprobs", key)
+
+
+CALIBRATION_FILE = "nli_calibration.json"
+
+
+def calibration_for(backend_id: str) -> dict[str, float] | None:
+    """The label bias fitted for this judging model, or None (uncalibrated).
+
+    Small models carry a strong label prior (Qwen2.5-Coder-1.5B answers "contradiction" for
+    most SICK neutrals); a log-space bias per label, fitted on SICK *trial* only by
+    `experiments/nli_judge_sick.py --fit` and checked on SICK train, corrects it. Keyed by the
+    model (a preset name or GGUF file name), whichever backend serves it: the logits are the
+    model's."""
+    table = json.loads(resources.files("syncse.synthesis").joinpath(CALIBRATION_FILE).read_text())
+    model = backend_id.split(":", 1)[-1]
+    found = table.get(model)
+    return None if found is None else dict(found["bias"])
 
 
 Ask = Callable[[ChatRequest], Awaitable[tuple[Completion, str]]]
@@ -189,16 +218,19 @@ class NLIJudge:
     Args:
         ask: the cached call (`CachedCaller.ask`), bound to the judging model's backend.
         seed: recorded in the request (the verdict is greedy and does not depend on it).
+        bias: log-space label bias added before the argmax (`calibration_for(backend_id)`);
+            None: the model's own argmax.
 
     Example:
-        >>> judge = NLIJudge(caller.ask)
+        >>> judge = NLIJudge(caller.ask, bias=calibration_for(backend.backend_id))
         >>> (await judge.label("A dog runs.", "An animal moves.")).label
         'entailment'
     """
 
-    def __init__(self, ask: Ask, seed: int = 0) -> None:
+    def __init__(self, ask: Ask, seed: int = 0, bias: dict[str, float] | None = None) -> None:
         self.ask = ask
         self.seed = seed
+        self.bias = bias
         self.prefix = _few_shot()
 
     def request(self, premise: str, hypothesis: str) -> ChatRequest:
@@ -207,4 +239,4 @@ class NLIJudge:
 
     async def label(self, premise: str, hypothesis: str) -> Verdict:
         completion, key = await self.ask(self.request(premise, hypothesis))
-        return verdict_from(completion, key)
+        return verdict_from(completion, key, LABELS, self.bias)

@@ -27,11 +27,11 @@ from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, NLICheck, RowC
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import read_exclude_file
 from syncse.synthesis.judge import LLMJudge
-from syncse.synthesis.nli import AnchorJudge, NLIJudge
+from syncse.synthesis.nli import AnchorJudge, NLIJudge, calibration_for
 from syncse.synthesis.parsing import parse_list, split_sentences
 from syncse.synthesis.pools import load_pools, read_word_list
 from syncse.synthesis.rows import input_key
-from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest
+from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest, partial_inputs
 from syncse.synthesis.summary import SynthesisSummary
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,14 @@ class _Session:
             config, self.backend, self.pools, self.cache, self.store, self.banned, self.fingerprint
         )
         self.annotator.checks = self._checks()
+        if self.annotator.screened:
+            moved = ", ".join(f"{n} {reason}" for reason, n in self.annotator.screened.items())
+            logger.info(
+                "note: %s: stored rows written without this decontamination hold sentences to "
+                "keep out; moved to the rejected file (%s)",
+                out,
+                moved,
+            )
         self.started = time.time()
 
     def _checks(self) -> list[RowCheck]:
@@ -160,7 +168,7 @@ class _Session:
             self._judge_caller = CachedCaller(judge_backend, self.cache)
             ask, judge_id = self._judge_caller.ask, judge_backend.backend_id
         anchors = AnchorJudge(ask, seed) if self.scratch else None
-        return NLICheck(NLIJudge(ask, seed), judge_id, anchors)
+        return NLICheck(NLIJudge(ask, seed, calibration_for(judge_id)), judge_id, anchors)
 
     def _warn(self, note: str) -> None:
         self.notes.append(note)
@@ -215,7 +223,7 @@ async def _partial(
 ) -> SynthesisSummary:
     # The whole input list (before `limit`) is checked against the file's rows: a larger
     # limit tops up the same file, an edited input file is another dataset.
-    session = _Session(config, "partial", sentences, backend)
+    session = _Session(config, partial_inputs(sentences), sentences, backend)
     await session.open()
     try:
         if config.limit is not None:

@@ -17,8 +17,8 @@ from typing import Any
 
 from syncse.data.files import exclusive, write_json_atomic, write_text_atomic
 from syncse.data.jsonl import jsonl_text
-from syncse.data.triplets import ROLES, WRITTEN, TripletFiles, load_triplets
-from syncse.errors import SyncseError
+from syncse.data.triplets import TripletFiles, iter_triplets
+from syncse.errors import DataError, SyncseError
 from syncse.progress import progress_bar as tqdm
 from syncse.runtime import run_sync
 from syncse.synthesis.backends import create_backend
@@ -32,24 +32,30 @@ from syncse.synthesis.checks import (
 )
 from syncse.synthesis.config import BackendConfig, FilterConfig
 from syncse.synthesis.judge import LLMJudge
-from syncse.synthesis.nli import NLIJudge
+from syncse.synthesis.nli import NLIJudge, calibration_for
 from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResponseCache
 from syncse.synthesis.summary import FilterSummary
 
 
-def read_rows(path: Path, need_negatives: bool = False) -> list[dict[str, Any]]:
+def read_rows(
+    path: Path, need_negatives: bool = False
+) -> list[tuple[dict[str, Any], tuple[str, str, str | None]]]:
     """Every row of a triplets or pairs file (or `save_to_disk` folder), all fields kept (they
-    are written back), the sentences under syncse's column names (sent0, sent1[, hard_neg])."""
-    return load_triplets(path, need_negatives=need_negatives).syncse_rows()
+    are written back), with its (anchor, positive, negative), read by the training reader (the
+    same columns and checks); negative is None for pairs."""
+    rows = list(iter_triplets(path, need_negatives=need_negatives))
+    if not rows:
+        raise DataError(path, "no rows")
+    return rows
 
 
 async def _filter(
-    rows: list[dict[str, Any]], checks: list[RowCheck]
+    rows: list[tuple[dict[str, Any], tuple[str, str, str | None]]], checks: list[RowCheck]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     kept, rejected = [], []
-    for row in tqdm(rows, desc="checking", unit="row"):
-        reason, found = await run_checks(checks, *(row.get(WRITTEN[role]) for role in ROLES))
+    for row, (anchor, positive, negative) in tqdm(rows, desc="checking", unit="row"):
+        reason, found = await run_checks(checks, anchor, positive, negative)
         if reason is None:
             kept.append(row | found)
         else:
@@ -92,7 +98,8 @@ async def _run(
             judge_check = JudgeCheck(LLMJudge(caller.ask, load_pools(pools).examples, seed))
             checks.append(judge_check)
         if filters.nli_judge and caller is not None and backend is not None:
-            nli_check = NLICheck(NLIJudge(caller.ask, seed), backend.backend_id)
+            bias = calibration_for(backend.backend_id)
+            nli_check = NLICheck(NLIJudge(caller.ask, seed, bias), backend.backend_id)
             checks.append(nli_check)
         try:
             kept, rejected = await _filter(rows, checks)

@@ -36,8 +36,9 @@ def select_inputs(
     max_words: int | None = None,
     written: bool = False,
 ) -> Selection:
-    """Key every input; skip those already `done` (stored rows' keys); refuse duplicates,
-    evaluation sentences (`banned` match keys) and too short inputs.
+    """Key every input; refuse duplicates, evaluation sentences (`banned` match keys) and too
+    short inputs; leave out those already `done` (stored rows' keys). Each input's decision
+    depends on the inputs before it only, never on which of them are done.
 
     `max_words`: longer inputs are refused (`input_too_long`); `written`: the inputs are the
     LLM's own (scratch), and those that talk about themselves are refused."""
@@ -51,8 +52,6 @@ def select_inputs(
             selection.exact_duplicates += 1
             continue
         seen.add(norm)
-        if item.key in done:
-            continue
         reason = None
         if len(norm.split()) < filters.min_words:
             reason = "input_too_short"
@@ -64,6 +63,11 @@ def select_inputs(
             reason = "contaminated_input"
         elif near.seen_or_add(sentence):
             reason = "near_duplicate_input"
+        # Done inputs are decided like the others (and fill the near-duplicate index) before
+        # they are skipped: a top-up, a resumed run or scratch's next round over the grown list
+        # selects exactly what one fresh run over that list selects.
+        if item.key in done:
+            continue
         if reason is None:
             selection.todo.append(item)
         else:

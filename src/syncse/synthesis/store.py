@@ -9,14 +9,17 @@ run tries again.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from syncse.data.files import read_json_or_none, write_json_atomic
-from syncse.data.jsonl import iter_jsonl, json_line
+from syncse.data.files import read_json_or_none, write_json_atomic, write_text_atomic
+from syncse.data.jsonl import iter_jsonl, json_line, jsonl_text
+from syncse.data.text import match_key
 from syncse.data.triplets import TripletFiles
 from syncse.errors import SyncseError
 
@@ -40,6 +43,24 @@ def _repair_and_read(path: Path) -> list[dict[str, Any]]:
     return [row for _, row in iter_jsonl(path, lines, corrupt_hint=hint)]
 
 
+def partial_inputs(sentences: list[str]) -> str:
+    """What a partial run's manifest records of its inputs: "partial:" and a digest of the
+    sentences (their match keys, in order). Whether a file's rows belong to the inputs is
+    judged by the rows' keys (`check_manifest`), not by this digest: more sentences than
+    before (a top-up) are another digest and the same dataset."""
+    text = "\n".join(match_key(s) for s in sentences)
+    return f"{_PARTIAL}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+#: A partial run's inputs in the manifest: "partial:DIGEST", or "partial" alone in files
+#: written before the digest was recorded (which resume as before).
+_PARTIAL = "partial"
+
+
+def _is_partial(inputs: Any) -> bool:
+    return isinstance(inputs, str) and inputs.split(":", 1)[0] == _PARTIAL
+
+
 def check_manifest(
     out: Path,
     identity: dict[str, str],
@@ -48,14 +69,15 @@ def check_manifest(
 ) -> str | None:
     """Make sure `out` holds rows of one configuration and one input only.
 
-    `<out>.manifest.json` records what wrote the file: the config fingerprint and, for scratch,
-    a digest of what the sentences are written from. A partial run also compares the file's
-    row keys with the keys of its inputs (`input_keys`): rows for sentences that are not in
-    this input mean an edited input file. Either would mix two datasets in one file (every
-    anchor twice, or a scratch run that stops at once because old rows already reach `n`), so
-    the run is refused (`error`), starts a fresh file (`restart`), or, when the user asks, adds
-    to it (`append`; the manifest then marks the file as mixed). Files from before manifests
-    are judged by the `config` field of their rows. More inputs than before (a larger `limit`,
+    `<out>.manifest.json` records what wrote the file: the config fingerprint and a digest of
+    the inputs (scratch: what the sentences are written from; partial: `partial_inputs`). A
+    partial run compares the file's row keys with the keys of its inputs (`input_keys`)
+    instead of the digests: rows for sentences that are not in this input mean an edited
+    input file. Either would mix two datasets in one file (every anchor twice, or a scratch
+    run that stops at once because old rows already reach `n`), so the run is refused
+    (`error`), starts a fresh file (`restart`), or, when the user asks, adds to it (`append`;
+    the manifest then marks the file as mixed). Files from before manifests are judged by the
+    `config` field of their rows. More inputs than before (a larger `limit`,
     sentences added) are not a change: the file is topped up.
 
     Returns a note for the user when the file was restarted or appended to, else None.
@@ -72,10 +94,16 @@ def check_manifest(
             manifest["parts"] = [{"config": c, "inputs": "unknown"} for c in sorted(configs)]
     parts: list[dict[str, str]] = manifest["parts"]
     same_config = [p for p in parts if p.get("config") == identity["config"]]
+    partial = input_keys is not None
+
+    def same_inputs(part: dict[str, str]) -> bool:
+        found = part.get("inputs")
+        return found in (identity["inputs"], "unknown") or (partial and _is_partial(found))
+
     problem = None
     if parts and not same_config:
         problem = "settings (LLM, sampling, pools, seed or filters)"
-    elif not any(p.get("inputs") in (identity["inputs"], "unknown") for p in same_config):
+    elif not any(same_inputs(p) for p in same_config):
         problem = "inputs" if parts else None
     elif input_keys is not None and not manifest.get("mixed"):
         written = {row["key"] for f in (out, rejected) for row in _repair_and_read(f)}
@@ -84,6 +112,10 @@ def check_manifest(
             problem = f"inputs ({stale} of its rows are for sentences not in this input)"
     if problem is None:
         if identity not in parts:
+            if partial and not manifest.get("mixed"):
+                # Every row is for a sentence of these inputs (checked above): the digest of
+                # the inputs read now replaces that of the earlier, shorter ones.
+                parts = [p for p in parts if p not in same_config or not _is_partial(p["inputs"])]
             write_json_atomic(path, {**manifest, "parts": [*parts, identity]})
         return None
     if if_changed == "error":
@@ -121,10 +153,43 @@ class ResultStore:
                 self.done.add(row["key"])
         self.retry -= self.done
         self.previous_rejections = [r for r in rejected if not r.get("retryable")]
+        self._rejected_reasons = {(r["key"], r.get("reason")) for r in rejected}
         self._accepted = self.out.open("a", encoding="utf-8")
         self._rejected = self.rejected_path.open("a", encoding="utf-8")
         self._pending = 0
         self.flush_every = flush_every
+
+    def screen(self, banned: set[str]) -> Counter[str]:
+        """Move stored rows that hold a `banned` sentence (an evaluation or excluded one) to the
+        rejected file, with the reason; return how many, by reason.
+
+        A row written by a run without decontamination (no data folder then) is screened by
+        the first run that has it: the file never claims a decontamination its rows did not
+        get. The rejections are fsynced before the file is rewritten without the rows
+        (atomically), so a crash in between leaves a row in both, which the next run moves
+        again without a second rejection line."""
+        moved: Counter[str] = Counter()
+        if not banned:
+            return moved
+        kept = []
+        for row in self.accepted_rows:
+            reason = contamination(row, banned)
+            if reason is None:
+                kept.append(row)
+                continue
+            moved[reason] += 1
+            if (row["key"], reason) not in self._rejected_reasons:
+                detail = "stored by a run without this decontamination; screened later"
+                info = {k: v for k, v in row.items() if k != "key"} | {"detail": detail}
+                self.reject(row["key"], reason, **info)
+        if not moved:
+            return moved
+        self.flush()
+        self._accepted.close()
+        write_text_atomic(self.out, jsonl_text(kept))
+        self._accepted = self.out.open("a", encoding="utf-8")
+        self.accepted_rows = kept
+        return moved
 
     def add(self, row: dict[str, Any]) -> None:
         self._write(self._accepted, row)
@@ -150,6 +215,22 @@ class ResultStore:
         self.flush()
         self._accepted.close()
         self._rejected.close()
+
+
+def contamination(row: dict[str, Any], banned: set[str]) -> str | None:
+    """Why a stored row may not stay in the data, or None: its anchor (`contaminated_input`)
+    or a written sentence (`contaminated_output`) is a `banned` sentence (match keys), as the
+    input selection and the row filter decide for new rows."""
+
+    def banned_text(column: str) -> bool:
+        text = row.get(column)
+        return isinstance(text, str) and match_key(text) in banned
+
+    if banned_text("sent0"):
+        return "contaminated_input"
+    if banned_text("sent1") or banned_text("hard_neg"):
+        return "contaminated_output"
+    return None
 
 
 class ResponseCache:

@@ -63,7 +63,6 @@ class TrainingConfig:
     #: of the loss, since it is probably another true paraphrase. Usually human-trained, so
     #: the report says one took part. None = plain in-batch negatives.
     guide_model: str | None = None
-    temperature: float = 0.05
     seed: int = 42
     #: Evaluate on STS-B dev every N steps and keep the best checkpoint (needs `data_dir`).
     eval_steps: int | None = None

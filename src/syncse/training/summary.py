@@ -27,9 +27,13 @@ class TrainingSummary(Record):
     resumed_from: str | None
     steps_this_run: int
     train_loss: float
-    #: STS-B dev Spearman x100 of the saved model; None when no dev set was given.
+    #: STS-B dev Spearman x100 of the saved model; None when no dev set was given. The same
+    #: figure as the best step's dev score in `log_history` (a fraction there), since steps
+    #: are scored as the model is saved (full length, no MLP head).
     dev_spearman: float | None
-    best_checkpoint: str | None
+    #: The step whose weights were saved: the best on STS-B dev (None without a dev set). Its
+    #: checkpoint was removed with the others once the model was saved.
+    best_step: int | None
     #: The trainer's log (loss, learning rate, dev scores by step), for the report's plot.
     log_history: list[dict[str, Any]] = field(default_factory=list)
     #: The trained `SentenceTransformer`, in memory, as `train` hands it back; not part of

@@ -81,15 +81,46 @@ def build_loss(model, config: TrainingConfig) -> torch.nn.Module:
 
 
 def build_dev_evaluator(config: TrainingConfig):
+    """STS-B dev, scored on the model as it will be saved (`ShippedFormEvaluator`), so the
+    scores logged while training are the saved model's: the best step's is `dev_spearman`."""
     if config.eval_steps is None:
         return None
     from sentence_transformers.sentence_transformer.evaluation import EmbeddingSimilarityEvaluator
 
+    class ShippedFormEvaluator(EmbeddingSimilarityEvaluator):
+        """Scores the model at its saved maximum length (`shipped_length`; training truncates
+        to `max_seq_length`) and without SimCSE's MLP head (`head`, dropped before saving).
+        Both are set by `train`, which knows them; the model is put back as it was."""
+
+        shipped_length: int | None = None
+        head: torch.nn.Module | None = None
+
+        def __call__(self, model, *args, **kwargs):
+            length = model.max_seq_length
+            last = len(model) - 1
+            head_on = self.head is not None and model[last] is self.head
+            if head_on:
+                del model[last]
+            model.max_seq_length = self.shipped_length or length
+            try:
+                return super().__call__(model, *args, **kwargs)
+            finally:
+                model.max_seq_length = length
+                if head_on:
+                    model.append(self.head)
+
     from syncse.data.locations import resolve_data_dir
     from syncse.data.senteval import load_stsb_dev
 
-    pairs = load_stsb_dev(resolve_data_dir(config.data_dir))
-    return EmbeddingSimilarityEvaluator(
+    try:
+        data_dir = resolve_data_dir(config.data_dir)  # --data-dir, else $SYNCSE_DATA_DIR
+    except SyncseError as exc:
+        # The settings of the cause stay settings, so the CLI names both as flags.
+        raise SyncseError(
+            "{} scores STS-B dev: " + exc.template, "eval_steps", *exc.settings
+        ) from None
+    pairs = load_stsb_dev(data_dir)
+    return ShippedFormEvaluator(
         pairs.left,
         pairs.right,
         (pairs.gold / 5.0).tolist(),
@@ -213,8 +244,8 @@ def train(config: TrainingConfig, model: Any = None) -> TrainingSummary | None:
     dataset = build_dataset(data, config.objective)
     if len(dataset) < 2:
         raise SyncseError(f"{data.source}: need at least 2 rows for in-batch negatives")
+    evaluator = build_dev_evaluator(config)  # a missing dev set fails before the output exists
     checkpoints = _prepare_out(config)
-    evaluator = build_dev_evaluator(config)
     model = model if model is not None else load_model(config)
     # Train on short inputs (SynCSE's 32 tokens) but save and evaluate at the start model's
     # own length: truncation at 32 is a training economy, not a property of the model.
@@ -222,6 +253,9 @@ def train(config: TrainingConfig, model: Any = None) -> TrainingSummary | None:
     model.max_seq_length = config.max_seq_length
     if config.mlp_head:
         add_mlp_head(model)
+    if evaluator is not None:
+        evaluator.shipped_length = start_max_length
+        evaluator.head = model[len(model) - 1] if config.mlp_head else None
     loss = build_loss(model, config)
     if config.mlm_weight > 0:
         from syncse.training.losses import AuxiliaryMLMLoss
@@ -305,7 +339,7 @@ def train(config: TrainingConfig, model: Any = None) -> TrainingSummary | None:
         steps_this_run=counter.steps,
         train_loss=result.training_loss,
         dev_spearman=dev_score,
-        best_checkpoint=trainer.state.best_model_checkpoint,
+        best_step=trainer.state.best_global_step if evaluator is not None else None,
         log_history=trainer.state.log_history,
     )
     out = Path(config.out)

@@ -17,7 +17,6 @@ class ChatRequest:
     seed: int | None = None
     presence_penalty: float = 0.0
     frequency_penalty: float = 0.0
-    json_mode: bool = False
     #: > 0: the answer is scored, not read: the completion carries the log-probabilities of
     #: the `top_logprobs` likeliest first tokens of the answer (`Completion.top_logprobs`),
     #: which is how the NLI judge decides a label without parsing free text.
@@ -31,6 +30,9 @@ class ChatRequest:
         fields = asdict(self)
         if not fields["top_logprobs"]:
             del fields["top_logprobs"]  # added later: keys of earlier requests stay the same
+        # A `json_mode` flag that no request ever set was removed; it stays in the key,
+        # always False, so that every cached answer keeps its key.
+        fields["json_mode"] = False
         payload = json.dumps([backend_id, fields], sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 

@@ -175,8 +175,6 @@ class LlamaCppBackend:
         )
         try:
             if self.chat:
-                if request.json_mode:
-                    sampling["response_format"] = {"type": "json_object"}
                 out = llm.create_chat_completion(messages=request.as_messages(), **sampling)
                 text = out["choices"][0]["message"]["content"]
             else:

@@ -118,7 +118,7 @@ class LlamaServerProcess:
 
     def start(self) -> str:
         """Start the server and return its base URL once /health answers 200."""
-        from syncse.synthesis.backends.local_server import free_port
+        from syncse.synthesis.backends.llama_cpp_python_server import free_port
 
         self.port = free_port()
         self.proc = subprocess.Popen(

@@ -110,8 +110,6 @@ class OpenAIBackend:
 
     async def complete(self, request: ChatRequest) -> Completion:
         kwargs = {}
-        if request.json_mode:
-            kwargs["response_format"] = {"type": "json_object"}
         if request.seed is not None:
             kwargs["seed"] = request.seed
         if request.top_logprobs:

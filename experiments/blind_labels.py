@@ -1,0 +1,189 @@
+"""Blind hand-labelled samples: how valid are the triplets, and does the NLI judge agree?
+
+    python experiments/blind_labels.py make --set NAME=FILE [--set ...] --rows 60 --sick 20 \\
+        --out datasets/blind-labels/ROUND
+    # a person (or a helper session) labels ROUND/items.jsonl into ROUND/labels.jsonl, seeing
+    # nothing else: one {"id": ..., "label": "entailment|neutral|contradiction"} per item
+    python experiments/blind_labels.py score --out datasets/blind-labels/ROUND \\
+        [--judge qwen2.5-coder-1.5b]
+
+`make` draws `--rows` rows from each set (fixed seed) and `--sick` SICK-train anchors that have
+both a human entailment and a human contradiction (a control with known labels), turns every
+row into two items (anchor + positive, anchor + negative), and shuffles all items together.
+`items.jsonl` holds only an item id, the premise and the hypothesis: no set, no role (positive
+or negative), no verdict. `key.jsonl` (which the labeller must not open) maps ids back.
+
+`score` reports per set the positive-entailed, negative-contradicts, valid (both) and
+negative-entailed rates by the blind labels, the labeller's agreement with SICK's human labels
+on the control items, and, with `--judge`, the NLI judge's agreement with the blind labels on
+the same items, with and without its shipped calibration (verdicts are cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LABEL_CHOICES = ("entailment", "neutral", "contradiction")
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def sick_triplets(n: int, seed: int) -> list[tuple[str, str, str]]:
+    """SICK-train anchors with a human entailment and a human contradiction."""
+    from syncse.data.senteval import load_sick_nli
+
+    pairs = load_sick_nli(ROOT.parent / "shared" / "data" / "senteval", "train")
+    by_premise: dict[str, dict[str, str]] = {}
+    for p, h, label in zip(pairs.premises, pairs.hypotheses, pairs.labels, strict=True):
+        by_premise.setdefault(p, {}).setdefault(label, h)
+    both = sorted(
+        (p, d["entailment"], d["contradiction"])
+        for p, d in by_premise.items()
+        if "entailment" in d and "contradiction" in d
+    )
+    return random.Random(seed).sample(both, n)
+
+
+def make(sets: list[str], rows: int, sick: int, out: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    items, key = [], []
+    for spec in sets:
+        name, path = spec.split("=", 1)
+        found = _jsonl(Path(path))
+        picked = rng.sample(range(len(found)), min(rows, len(found)))
+        for index in picked:
+            row = found[index]
+            for role, column in (("positive", "sent1"), ("negative", "hard_neg")):
+                items.append({"premise": row["sent0"], "hypothesis": row[column]})
+                key.append({"set": name, "row": index, "role": role})
+    for i, (premise, pos, neg) in enumerate(sick_triplets(sick, seed)):
+        for role, hypothesis, human in (
+            ("positive", pos, "entailment"),
+            ("negative", neg, "contradiction"),
+        ):
+            items.append({"premise": premise, "hypothesis": hypothesis})
+            key.append({"set": "sick-train", "row": i, "role": role, "human": human})
+    order = list(range(len(items)))
+    rng.shuffle(order)
+    out.mkdir(parents=True, exist_ok=True)
+    _write(out / "items.jsonl", [{"id": f"i{n:04d}"} | items[i] for n, i in enumerate(order)])
+    _write(out / "key.jsonl", [{"id": f"i{n:04d}"} | key[i] for n, i in enumerate(order)])
+    print(f"{len(items)} items in {out / 'items.jsonl'}; key in {out / 'key.jsonl'}")
+
+
+def _judge(items: list[dict], model: str) -> list:
+    import asyncio
+
+    from syncse.data.locations import cache_dir
+    from syncse.synthesis.backends import BackendConfig, create_backend
+    from syncse.synthesis.caller import CachedCaller
+    from syncse.synthesis.nli import NLIJudge
+    from syncse.synthesis.store import ResponseCache
+
+    async def run():
+        backend = create_backend(BackendConfig(kind="llama-cpp", model=model))
+        await backend.check()
+        cache = ResponseCache(cache_dir() / "nli-judge" / f"{model}.sqlite")
+        judge = NLIJudge(CachedCaller(backend, cache).ask)
+        try:
+            return [await judge.label(i["premise"], i["hypothesis"]) for i in items]
+        finally:
+            await backend.aclose()
+            cache.close()
+
+    return asyncio.run(run())
+
+
+def score(out: Path, judge: str | None) -> dict:
+    items = {i["id"]: i for i in _jsonl(out / "items.jsonl")}
+    key = {k["id"]: k for k in _jsonl(out / "key.jsonl")}
+    labels = {r["id"]: r["label"] for r in _jsonl(out / "labels.jsonl")}
+    missing = [i for i in items if i not in labels]
+    if missing:
+        raise SystemExit(f"{len(missing)} items have no label (first: {missing[0]})")
+    result: dict = {"items": len(items), "sets": {}}
+    rows: dict[tuple[str, int], dict[str, str]] = {}
+    for item_id, k in key.items():
+        rows.setdefault((k["set"], k["row"]), {})[k["role"]] = labels[item_id]
+    for name in sorted({s for s, _ in rows}):
+        mine = [r for (s, _), r in rows.items() if s == name]
+        n = len(mine)
+        result["sets"][name] = {
+            "rows": n,
+            "positive_entailed": sum(r["positive"] == "entailment" for r in mine) / n,
+            "negative_contradicts": sum(r["negative"] == "contradiction" for r in mine) / n,
+            "valid": sum(
+                r["positive"] == "entailment" and r["negative"] == "contradiction" for r in mine
+            )
+            / n,
+            "negative_entailed": sum(r["negative"] == "entailment" for r in mine) / n,
+        }
+    controls = [i for i, k in key.items() if "human" in k]
+    if controls:
+        result["labeller_vs_sick_humans"] = sum(
+            labels[i] == key[i]["human"] for i in controls
+        ) / len(controls)
+    if judge:
+        from syncse.synthesis.nli import calibration_for
+
+        ids = sorted(items)
+        verdicts = _judge([items[i] for i in ids], judge)
+        bias = calibration_for(f"llama-cpp:{judge}") or {}
+        result["judge"] = {"model": judge, "bias": bias}
+        for what, use_bias in (("argmax", None), ("calibrated", bias)):
+            import math
+
+            agree: Counter[str] = Counter()
+            for item_id, v in zip(ids, verdicts, strict=True):
+                if use_bias and v.probabilities:
+                    score_of = {
+                        k: math.log(max(v.probabilities[k], 1e-12)) + use_bias.get(k, 0.0)
+                        for k in LABEL_CHOICES
+                    }
+                    label = max(score_of, key=score_of.get)
+                else:
+                    label = v.label
+                agree["all"] += label == labels[item_id]
+                agree[key[item_id]["role"]] += label == labels[item_id]
+            roles = Counter(key[i]["role"] for i in ids)
+            result["judge"][what] = {
+                "agreement": agree["all"] / len(ids),
+                **{f"agreement_{r}": agree[r] / roles[r] for r in roles},
+            }
+    (out / "score.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("make")
+    m.add_argument("--set", action="append", required=True, help="NAME=triplets.jsonl")
+    m.add_argument("--rows", type=int, default=60)
+    m.add_argument("--sick", type=int, default=20)
+    m.add_argument("--seed", type=int, default=7)
+    m.add_argument("--out", type=Path, required=True)
+    s = sub.add_parser("score")
+    s.add_argument("--out", type=Path, required=True)
+    s.add_argument("--judge", default=None)
+    args = parser.parse_args()
+    if args.command == "make":
+        make(args.set, args.rows, args.sick, args.out, args.seed)
+    else:
+        score(args.out, args.judge)
+
+
+if __name__ == "__main__":
+    main()

