@@ -406,14 +406,14 @@ def test_run_with_data_dir_added_later_screens_its_triplets(tmp_path, monkeypatc
     config_path = tmp_path / "run.yaml"
     config_path.write_text(body)
     stages = StageLog(tmp_path / "stages.json")
-    synthesize_stage(load_run_config(config_path), stages, lambda line: None)
+    synthesize_stage(load_run_config(config_path), stages)
     config = load_run_config(config_path)
     assert set(STS_TEST) & {r["sent0"] for r in _rows(config.triplets)}
     assert SynthesisSummary.load(config.triplets).warnings
 
     config_path.write_text(f"data_dir: {senteval_dir}\n" + body)
     config = load_run_config(config_path)
-    synthesize_stage(config, stages, lambda line: None)
+    synthesize_stage(config, stages)
     assert not set(STS_TEST) & {r["sent0"] for r in _rows(config.triplets)}
     summary = SynthesisSummary.load(config.triplets)
     assert summary.warnings == [] and summary.rejected["contaminated_input"] >= 1
