@@ -46,7 +46,7 @@ def main() -> None:
     ours = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        evaluate_model(config, model=model, log=lambda m: None)
+        evaluate_model(config, model=model)
         ours.append(time.perf_counter() - start)
 
     sample = pairs

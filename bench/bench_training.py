@@ -59,7 +59,6 @@ def syncse_trainer(data: Path, steps: int, batch_size: int) -> float:
                 device="cpu",
                 save_steps=10**6,
             ),
-            log=lambda m: None,
         )
         elapsed = time.perf_counter() - start
         runtime = next(h["train_runtime"] for h in summary.log_history if "train_runtime" in h)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import logging
 import os
 import statistics
 from pathlib import Path
@@ -82,12 +83,13 @@ def main() -> None:
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     os.chdir(ROOT)  # the quickstart's relative paths (data_dir) are the project root's
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the stages' progress
     if not args.table:
         base = yaml.safe_load((ROOT / "examples/quickstart.yaml").read_text())
         for arm in ARMS:
             for seed in seeds:
                 config = arm_config(base, arm, seed, args.out, seeds[0])
-                run_pipeline(run_config_from_dict(config, f"{arm} seed {seed}"), log=print)
+                run_pipeline(run_config_from_dict(config, f"{arm} seed {seed}"))
     print(table(args.out, seeds))
 
 

@@ -6,6 +6,7 @@ missing, so CI can never go green by silently testing nothing.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -68,6 +69,25 @@ def minilm():
     from syncse.models import load_encoder
 
     return load_encoder("minilm", device="cpu")
+
+
+@pytest.fixture
+def syncse_logs(caplog):
+    """What the `syncse` loggers said (INFO and above) during the test, message by message:
+    iterate it, test `in`, or `clear()` it between steps."""
+    caplog.set_level(logging.INFO, logger="syncse")
+
+    class Logs:
+        def __iter__(self):
+            return iter(caplog.messages)
+
+        def __repr__(self) -> str:
+            return repr(caplog.messages)
+
+        def clear(self) -> None:
+            caplog.clear()
+
+    return Logs()
 
 
 @pytest.fixture

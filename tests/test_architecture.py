@@ -1,4 +1,4 @@
-"""The package's shape (README, Development): data flows one way, each file name and record
+"""The package's shape (docs/architecture.md): data flows one way, each file name and record
 has one owner, and backends take only their own settings."""
 
 import ast

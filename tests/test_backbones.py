@@ -86,7 +86,6 @@ def test_mlp_head_and_mlm_loss_train_and_vanish_from_saved_folder(tiny_bert, tri
             learning_rate=1e-3,
             device="cpu",
         ),
-        log=lambda m: None,
     )
     assert summary["global_step"] == 3
     modules = json.loads((out / "modules.json").read_text())
@@ -181,8 +180,7 @@ def test_lm_smollm2_slice_is_a_decoder_encoder(tmp_path):
     assert torch.allclose(torch.tensor(alone[0]), torch.tensor(batched[0]), atol=1e-4)
 
 
-def test_unsup_on_a_model_without_dropout_turns_dropout_on(tmp_path, triplets):
-    messages: list[str] = []
+def test_unsup_on_a_model_without_dropout_turns_dropout_on(tmp_path, triplets, syncse_logs):
     train(
         TrainingConfig(
             data=triplets,
@@ -194,9 +192,8 @@ def test_unsup_on_a_model_without_dropout_turns_dropout_on(tmp_path, triplets):
             batch_size=8,
             device="cpu",
         ),
-        log=messages.append,
     )
-    assert any("dropout 0.1" in m for m in messages), messages
+    assert any("dropout 0.1" in m for m in syncse_logs), syncse_logs
     saved = json.loads((tmp_path / "u" / "config.json").read_text())
     assert saved["attention_dropout"] == 0.1 and saved["num_hidden_layers"] == 1
 

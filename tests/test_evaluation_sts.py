@@ -48,7 +48,7 @@ def test_sts13_runs_and_pools_subsets(minilm, senteval_dir):
 @pytest.mark.slow
 def test_reproduces_published_minilm_figures(minilm, senteval_dir, tmp_path):
     config = EvaluationConfig(model="minilm", data_dir=senteval_dir, tasks=["sts"])
-    results = evaluate_model(config, model=minilm, log=lambda m: None)
+    results = evaluate_model(config, model=minilm)
     for task, expected in PUBLISHED_MINILM.items():
         got = results["tasks"][task]["spearman"]
         assert abs(got - expected) <= 0.05, f"{task}: {got:.3f} vs published {expected}"

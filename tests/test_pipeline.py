@@ -52,7 +52,7 @@ def test_examples_are_valid():
         assert config.training.temperature == 0.05, path
 
 
-def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_dir):
+def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_dir, syncse_logs):
     triplets = write_jsonl(sick_triplets(senteval_dir)[:64], tmp_path / "sick.jsonl")
     body = (
         f"out: {tmp_path / 'run'}\nmodel: minilm\ndata_dir: {senteval_dir}\n"
@@ -61,8 +61,8 @@ def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_d
         "evaluation:\n  tasks: [STSBenchmark]\n  limit: 60\n"
     )
     config_path = _write(tmp_path, body.replace("{lr}", "5.0e-5"))
-    logs: list[str] = []
-    report = run_pipeline(load_run_config(config_path), log=logs.append)
+    logs = syncse_logs
+    report = run_pipeline(load_run_config(config_path))
     run = tmp_path / "run"
     stages = json.loads((run / "stages.json").read_text())
     assert {s: e["state"] for s, e in stages.items()} == {
@@ -84,20 +84,20 @@ def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_d
     assert stsb["spearman"] != start["tasks"]["STSBenchmark"]["spearman"]
 
     logs.clear()
-    run_pipeline(load_run_config(config_path), log=logs.append)
+    run_pipeline(load_run_config(config_path))
     assert sum("up to date" in line for line in logs) == 3, logs
     assert not any("statistics in" in line for line in logs), logs  # same data, same model
     assert json.loads((run / "stages.json").read_text()) == stages  # nothing re-ran
 
     logs.clear()
     config_path = _write(tmp_path, body.replace("{lr}", "1.0e-4"))
-    run_pipeline(load_run_config(config_path), log=logs.append)
+    run_pipeline(load_run_config(config_path))
     assert any(line.startswith("[2/4] train (") for line in logs), logs
     assert any("evaluate start model: up to date" in line for line in logs)
     assert any("evaluate trained model (" in line for line in logs)
 
 
-def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch):
+def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch, syncse_logs):
     """Two run folders with the same start model and evaluation settings: the second reuses the
     start model's scores; different settings score it again."""
     monkeypatch.setenv("SYNCSE_CACHE_DIR", str(tmp_path / "cache"))
@@ -110,9 +110,9 @@ def test_start_model_scored_once_per_machine(tmp_path, senteval_dir, monkeypatch
             f"triplets: {triplets}\ntraining:\n  max_steps: 1\n  batch_size: 16\n"
             f"evaluation:\n  tasks: [STSBenchmark]\n  limit: {limit}\n",
         )
-        logs: list[str] = []
-        run_pipeline(load_run_config(config_path), log=logs.append)
-        return logs
+        syncse_logs.clear()
+        run_pipeline(load_run_config(config_path))
+        return list(syncse_logs)
 
     first = run("a", 40)
     assert any("evaluate start model (minilm)" in line for line in first), first
@@ -141,7 +141,9 @@ def test_the_suite_keeps_its_scores_out_of_the_users_cache(tmp_path_factory, use
         assert (cache_dir() / reusable).resolve() == (user_cache_dir / reusable).resolve()
 
 
-def test_start_scores_of_another_syncse_version_are_not_reused(tmp_path, senteval_dir, monkeypatch):
+def test_start_scores_of_another_syncse_version_are_not_reused(
+    tmp_path, senteval_dir, monkeypatch, syncse_logs
+):
     """After an upgrade the start model is scored again: the report must not compare fresh
     trained scores with start scores from older code."""
     import syncse
@@ -155,9 +157,9 @@ def test_start_scores_of_another_syncse_version_are_not_reused(tmp_path, senteva
             f"triplets: {triplets}\ntraining:\n  max_steps: 1\n  batch_size: 16\n"
             "evaluation:\n  tasks: [STSBenchmark]\n  limit: 30\n",
         )
-        logs: list[str] = []
-        run_pipeline(load_run_config(config_path), log=logs.append)
-        return logs
+        syncse_logs.clear()
+        run_pipeline(load_run_config(config_path))
+        return list(syncse_logs)
 
     run("a")
     monkeypatch.setattr(syncse, "__version__", syncse.__version__ + ".post1")
@@ -172,7 +174,7 @@ def test_start_scores_of_another_syncse_version_are_not_reused(tmp_path, senteva
     assert not any("up to date" in line and "evaluate" in line for line in again), again
 
 
-def test_synthesis_stage_key_is_the_effective_settings(tmp_path, monkeypatch):
+def test_synthesis_stage_key_is_the_effective_settings(tmp_path, monkeypatch, syncse_logs):
     """A default that changes under an unchanged section re-runs the stage (as for training);
     spelling a default out does not."""
     from syncse.pipeline.config import load_run_config
@@ -193,23 +195,25 @@ def test_synthesis_stage_key_is_the_effective_settings(tmp_path, monkeypatch):
     )
     config_path = _write(tmp_path, body % "max_tokens: 32")
     stages = StageLog(tmp_path / "stages.json")
-    logs: list[str] = []
-    synthesize_stage(load_run_config(config_path), stages, logs.append)
+    logs = syncse_logs
+    synthesize_stage(load_run_config(config_path), stages)
     # The same settings with a default spelled out: up to date.
     _write(tmp_path, body % "max_tokens: 32, top_p_negative: 0.95")
     logs.clear()
-    synthesize_stage(load_run_config(config_path), stages, logs.append)
+    synthesize_stage(load_run_config(config_path), stages)
     assert any("up to date" in line for line in logs), logs
     # The same YAML under another default (`block_size`, which it does not set): not up to
     # date.
     config = load_run_config(config_path)
     config.synthesis.block_size = 16
     logs.clear()
-    synthesize_stage(config, stages, logs.append)
+    synthesize_stage(config, stages)
     assert not any("up to date" in line for line in logs), logs
 
 
-def test_run_without_data_dir_says_how_to_point_at_one(tmp_path, senteval_dir, monkeypatch):
+def test_run_without_data_dir_says_how_to_point_at_one(
+    tmp_path, senteval_dir, monkeypatch, syncse_logs
+):
     monkeypatch.delenv("SYNCSE_DATA_DIR", raising=False)
     triplets = write_jsonl(sick_triplets(senteval_dir)[:32], tmp_path / "sick.jsonl")
     config_path = _write(
@@ -217,8 +221,8 @@ def test_run_without_data_dir_says_how_to_point_at_one(tmp_path, senteval_dir, m
         f"out: {tmp_path / 'run'}\ntriplets: {triplets}\ntraining:\n  max_steps: 1\n"
         "  batch_size: 16\n",
     )
-    logs: list[str] = []
-    report = run_pipeline(load_run_config(config_path), log=logs.append)
+    logs = syncse_logs
+    report = run_pipeline(load_run_config(config_path))
     assert any("SYNCSE_DATA_DIR" in line for line in logs)
     assert "SYNCSE_DATA_DIR" in report.read_text()
 

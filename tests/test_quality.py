@@ -216,7 +216,7 @@ def test_inline_judge_records_verdicts_and_is_part_of_the_files_identity(tmp_pat
     assert set(summary["checks"]["judge"]["rows_by_order"]) == {"pn", "np"}
     # The same file without the judge is another dataset: refused, not silently mixed.
     plain = SynthesisConfig(out=out, sampling=sampling)
-    with pytest.raises(SyncseError, match="--restart"):
+    with pytest.raises(SyncseError, match="if_changed='restart'"):
         synthesize_partial(plain, CAPTIONS)
 
 

@@ -40,7 +40,6 @@ def test_few_steps_lower_loss_change_weights_and_round_trip(triplets, tmp_path, 
         TrainingConfig(
             data=triplets, out=out, max_steps=12, batch_size=32, learning_rate=1e-4, device="cpu"
         ),
-        log=lambda m: None,
     )
     assert summary["global_step"] == 12
     trained = SentenceTransformer(str(out), device="cpu")
@@ -70,7 +69,6 @@ def test_unsupervised_objective_uses_anchor_sentences_only(triplets, tmp_path):
             batch_size=16,
             device="cpu",
         ),
-        log=lambda m: None,
     )
     assert summary["data"]["training_examples"] == len(
         {json.loads(x)["sent0"] for x in triplets.read_text().splitlines()}
@@ -94,7 +92,6 @@ def test_dev_evaluation_keeps_best_checkpoint_and_the_records_agree(
             device="cpu",
             mlp_head=True,  # scored without it, as it is saved
         ),
-        log=lambda m: None,
     )
     dev_logs = [h for h in summary["log_history"] if "eval_sts-dev_spearman_cosine" in h]
     assert [h["step"] for h in dev_logs] == [2, 4]
@@ -137,9 +134,14 @@ def _cli(*args, **kw):
             ".jsonl",
             ":2: empty or missing positive",
         ),
-        ('{"sent0": "a", "sent1": "b"}\n', ".jsonl", ":1: no negative column"),
+        ('{"sent0": "a", "hard_neg": "c"}\n', ".jsonl", ":1: no positive column"),
+        (
+            '{"anchor": "a", "positive": "b", "negative": "c"}\n{"anchor": "a", "positive": "b"}\n',
+            ".jsonl",
+            ":2: empty or missing negative",
+        ),
         ('{"sent0": "a", "sent1": "b", "hard_neg": "c"}\n{broken\n', ".jsonl", ":2: invalid JSON"),
-        ("sent0,sent1\nx,y\n", ".csv", "no negative column"),
+        ("sent0,hard_neg\nx,y\n", ".csv", "no positive column"),
         ("sent0,sent1,hard_neg\nx,y,z\nx,,z\n", ".csv", ":3: empty or missing positive"),
         ("", ".csv", "empty file"),
         ("a\tb", ".txt", "unknown file type"),

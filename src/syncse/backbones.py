@@ -15,6 +15,7 @@ for a GGUF-converted tokenizer can be a meaningless 10**30.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from syncse.errors import SyncseError
+
+logger = logging.getLogger(__name__)
 
 #: Pooling choices, named as `--pooling` takes them, mapped to sentence-transformers' modes.
 #: `weightedmean` is SGPT's position-weighted mean (later tokens of a causal decoder have seen
@@ -73,7 +76,7 @@ def lm_presets() -> list[str]:
     return sorted(PRESETS)
 
 
-def dequantized_folder(preset: str, log=print) -> Path:
+def dequantized_folder(preset: str) -> Path:
     """The GGUF model of a local-LLM preset as a Hugging Face folder (float32 safetensors and a
     fast tokenizer), made once in the cache.
 
@@ -103,7 +106,7 @@ def dequantized_folder(preset: str, log=print) -> Path:
     from transformers import AutoModel, AutoTokenizer
 
     gguf_file = PRESETS[preset].locate()
-    log(f"de-quantizing {gguf_file.name} into {target} (once)")
+    logger.info("de-quantizing %s into %s (once)", gguf_file.name, target)
     partial = target.with_name(f"{target.name}.part-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     loaded = AutoModel.from_pretrained(
@@ -152,7 +155,9 @@ def _config_overrides(config: Any, options: BackboneOptions, name: str) -> dict[
         if total is None:
             raise SyncseError(f"model {name}: its config has no num_hidden_layers to cut")
         if not 1 <= options.layers <= total:
-            raise SyncseError(f"--layers {options.layers}: model {name} has 1..{total} layers")
+            raise SyncseError(
+                f"{{}} {options.layers}: model {name} has 1..{total} layers", "layers"
+            )
         overrides["num_hidden_layers"] = options.layers
         # Newer configs list a type per layer (sliding or full attention); keep the first K.
         if isinstance(getattr(config, "layer_types", None), list):
@@ -160,7 +165,7 @@ def _config_overrides(config: Any, options: BackboneOptions, name: str) -> dict[
     if options.dropout is not None:
         keys = [k for k in DROPOUT_KEYS if isinstance(getattr(config, k, None), float | int)]
         if not keys:
-            raise SyncseError(f"--dropout: model {name} has no dropout setting in its config")
+            raise SyncseError(f"{{}}: model {name} has no dropout setting in its config", "dropout")
         overrides |= {k: options.dropout for k in keys}
     return overrides
 

@@ -3,8 +3,11 @@ the library, so everything here is also reachable from Python."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any
@@ -13,6 +16,7 @@ import typer
 
 from syncse.data.triplets import TripletFiles
 from syncse.errors import SyncseError
+from syncse.evaluation.tasks import STS
 
 if TYPE_CHECKING:
     from syncse.synthesis.summary import SynthesisSummary
@@ -27,6 +31,50 @@ app = typer.Typer(
 
 def _echo(message: str) -> None:
     typer.echo(message, err=True)
+
+
+class _TerminalHandler(logging.Handler):
+    """syncse's log records as the CLI has always printed them: one line each on stderr
+    (the current one, so a test's captured stream gets them), warnings as `warning: ...`."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.levelno >= logging.WARNING and not message.startswith("warning:"):
+                message = f"warning: {message}"
+            _echo(message)
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def terminal_logging() -> Iterator[None]:
+    """Print the `syncse` loggers' INFO and above while a command runs (the library itself
+    only logs; what a Python user sees is up to their logging configuration)."""
+    logger = logging.getLogger("syncse")
+    handler = _TerminalHandler()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+#: Settings named in library errors (as Python spells them) that are not simply their
+#: flag: `if_changed` is two flags.
+_FLAGS = {"if_changed='restart'": "--restart", "if_changed='append'": "--append"}
+
+
+def flag(setting: str) -> str:
+    """A config setting as the command line spells it: `resume=True` -> `--resume`,
+    `data_dir` -> `--data-dir`."""
+    if setting in _FLAGS:
+        return _FLAGS[setting]
+    name = setting.removesuffix("=True")
+    return "--" + name.replace("_", "-")
 
 
 _POOLING = Annotated[
@@ -59,7 +107,7 @@ def evaluate(
             help="Comma-separated tasks or groups: sts, transfer, "
             "rerank, mteb-rerank, or names like STS12."
         ),
-    ] = "sts",
+    ] = STS,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="SentEval data/downstream folder (default: $SYNCSE_DATA_DIR)."),
@@ -100,7 +148,7 @@ def evaluate(
         batch_size=batch_size,
         device=device,
     )
-    results = evaluate_model(config, log=_echo)
+    results = evaluate_model(config)
     md = write_results(results, out)
     typer.echo(results_markdown(results))
     _echo(f"wrote {out} and {md}")
@@ -121,7 +169,11 @@ def compare(
 @app.command()
 def train(
     data: Annotated[
-        Path, typer.Option(help="Triplets: .jsonl or SimCSE .csv (sent0, sent1, hard_neg).")
+        Path,
+        typer.Option(
+            help="Triplets or (anchor, positive) pairs: .jsonl, .csv or a save_to_disk "
+            "folder; columns sent0, sent1[, hard_neg] or anchor, positive[, negative]."
+        ),
     ],
     out: Annotated[Path, typer.Option(help="Output folder (a SentenceTransformer model).")],
     model: Annotated[
@@ -220,7 +272,7 @@ def train(
         device=device,
         limit=limit,
     )
-    summary = run_training(config, log=_echo)
+    summary = run_training(config)
     if summary is not None:
         dev = summary.dev_spearman
         _echo(
@@ -524,7 +576,10 @@ def synthesize_scratch_cmd(
 
 @app.command("filter")
 def filter_cmd(
-    data: Annotated[Path, typer.Argument(help="Triplets (.jsonl, columns sent0/sent1/hard_neg).")],
+    data: Annotated[
+        Path,
+        typer.Argument(help="Triplets or pairs (.jsonl, .csv or a save_to_disk folder)."),
+    ],
     out: Annotated[Path, typer.Option(help="Kept rows (JSONL); rejected and summary beside it.")],
     judge: _JUDGE = False,
     nli_judge: _NLI_JUDGE = None,
@@ -573,7 +628,10 @@ def filter_cmd(
 
 @app.command()
 def stats(
-    data: Annotated[Path, typer.Argument(help="Triplets (.jsonl or .csv).")],
+    data: Annotated[
+        Path,
+        typer.Argument(help="Triplets or pairs (.jsonl, .csv or a save_to_disk folder)."),
+    ],
     model: Annotated[
         str | None, typer.Option(help="Encoder for similarity figures (e.g. minilm).")
     ] = None,
@@ -616,7 +674,7 @@ def run(
     """Synthesize -> train -> evaluate -> report; stages already up to date are skipped."""
     from syncse.pipeline import load_run_config, run_pipeline
 
-    run_pipeline(load_run_config(config), log=_echo)
+    run_pipeline(load_run_config(config))
 
 
 @app.command()
@@ -637,9 +695,11 @@ def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2, not a traceback."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        app()
+        with terminal_logging():
+            app()
     except SyncseError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        # The library names the settings to change as Python spells them; here, as flags.
+        typer.echo(f"error: {exc.spelled(flag)}", err=True)
         sys.exit(exc.exit_code)
     except OSError as exc:
         # A full disk, a read-only folder, a directory where a file belongs: the machine's

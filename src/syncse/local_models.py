@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from syncse.data.locations import cache_dir
 from syncse.errors import SyncseError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ def requantize(source: Path, target: Path, ftype: str) -> Path:
     params.nthread = os.cpu_count() or 1
 
     def write(partial: Path) -> None:
-        print(f"re-quantizing {source.name} to {ftype}, once (about a minute)", file=sys.stderr)
+        logger.info("re-quantizing %s to %s, once (about a minute)", source.name, ftype)
         with _c_output_to(target.with_suffix(".quantize.log")) as log:
             failed = llama_cpp.llama_model_quantize(
                 str(source).encode(), str(partial).encode(), ctypes.byref(params)

@@ -95,8 +95,10 @@ def load_encoder(name: str, device: str | None = None, options: BackboneOptions 
             return load_raw_backbone(target, name, options, device)
         if options.layers is not None or options.dropout is not None:
             raise SyncseError(
-                f"model {name}: --layers and --dropout apply to raw backbones, not to a "
-                "sentence-transformers folder"
+                f"model {name}: {{}} and {{}} apply to raw backbones, not to a "
+                "sentence-transformers folder",
+                "layers",
+                "dropout",
             )
         model = SentenceTransformer(target, device=device)
     except OSError as exc:

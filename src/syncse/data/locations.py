@@ -12,7 +12,7 @@ from syncse.errors import SyncseError
 ENV_VAR = "SYNCSE_DATA_DIR"
 LAYOUT_HINT = (
     "expected the SentEval data/downstream layout (STS/STS12-en-test, STS/STSBenchmark, SICK, "
-    "MR, ...); pass --data-dir DIR or set SYNCSE_DATA_DIR"
+    "MR, ...); set {} or SYNCSE_DATA_DIR"
 )
 
 
@@ -30,10 +30,10 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path:
     """
     raw = data_dir if data_dir is not None else data_dir_from_env()
     if raw is None or str(raw) == "":
-        raise SyncseError(f"no evaluation data folder given; {LAYOUT_HINT}")
+        raise SyncseError(f"no evaluation data folder given; {LAYOUT_HINT}", "data_dir")
     path = Path(raw).expanduser()
     if not path.is_dir():
-        raise SyncseError(f"{path}: data folder does not exist; {LAYOUT_HINT}")
+        raise SyncseError(f"{path}: data folder does not exist; {LAYOUT_HINT}", "data_dir")
     if (path / "senteval").is_dir() and not (path / "STS").is_dir():
         path = path / "senteval"
     return path

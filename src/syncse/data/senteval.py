@@ -107,8 +107,11 @@ def load_stsb_dev(data_dir: Path) -> PairSet:
     if not path.exists():
         raise DataError(
             path,
-            "missing STS-B dev split (needed for --eval-steps); --data-dir (or "
-            "SYNCSE_DATA_DIR) must point at a SentEval data/downstream folder",
+            "missing STS-B dev split (needed for {}); {} (or SYNCSE_DATA_DIR) must point "
+            "at a SentEval data/downstream folder",
+            None,
+            "eval_steps",
+            "data_dir",
         )
     return load_tsv_pairs(path, cols=STSB_COLUMNS, skip_header=False)
 
@@ -133,7 +136,7 @@ def load_sick_nli(data_dir: Path, split: str) -> NLIPairs:
         raise ValueError(f"split {split}: one of {', '.join(SICK_NLI_SPLITS)} (test is kept out)")
     path = Path(data_dir) / "SICK" / f"SICK_{split}.txt"
     if not path.exists():
-        raise DataError(path, "missing SICK split; point --data-dir at a SentEval folder")
+        raise DataError(path, "missing SICK split; point {} at a SentEval folder", None, "data_dir")
     pairs = NLIPairs([], [], [])
     for number, line in enumerate(_read_lines(path)[1:], start=2):
         parts = line.split("\t")

@@ -1,9 +1,32 @@
-"""Evaluation: STS, SentEval transfer and reranking tasks behind one registry."""
+"""Evaluation: STS, SentEval transfer and reranking tasks behind one registry.
 
-from syncse.evaluation.runner import EvaluationConfig, evaluate_model, write_results
-from syncse.evaluation.tasks import GROUPS, TASKS, Task, register_task
+Names are imported on first use (PEP 562): the registry (`tasks.py`) is light, the tasks
+themselves bring numpy, scipy and scikit-learn.
+"""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from syncse.evaluation.runner import EvaluationConfig, evaluate_model, write_results
+    from syncse.evaluation.tasks import CATEGORIES, GROUPS, TASKS, Task, register_task
+
+_EXPORTS = {
+    "EvaluationConfig": "syncse.evaluation.runner",
+    "evaluate_model": "syncse.evaluation.runner",
+    "write_results": "syncse.evaluation.runner",
+    # The registry is filled as the task modules import: through the runner, which imports
+    # them all.
+    "CATEGORIES": "syncse.evaluation.runner",
+    "GROUPS": "syncse.evaluation.runner",
+    "TASKS": "syncse.evaluation.runner",
+    "Task": "syncse.evaluation.tasks",
+    "register_task": "syncse.evaluation.tasks",
+}
 __all__ = [
+    "CATEGORIES",
     "EvaluationConfig",
     "GROUPS",
     "TASKS",
@@ -12,3 +35,9 @@ __all__ = [
     "register_task",
     "write_results",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'syncse.evaluation' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

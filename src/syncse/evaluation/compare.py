@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from syncse.errors import DataError
-from syncse.evaluation.runner import SHORT_NAMES
+from syncse.evaluation.tasks import CATEGORIES, display_name
 
 
 def load_results(path: Path) -> dict[str, Any]:
@@ -44,8 +44,8 @@ def compare_markdown(paths: list[Path]) -> str:
         return out
 
     for task in tasks:
-        rows.append(row(SHORT_NAMES.get(task, task), [cell(r, task) for r in runs]))
-    for category in ("sts", "transfer", "rerank", "mteb-rerank"):
+        rows.append(row(display_name(task), [cell(r, task) for r in runs]))
+    for category in CATEGORIES:
         averages = [r.get("summary", {}).get(category, {}).get("avg") for r in runs]
         if any(a is not None for a in averages):
             rows.append(row(f"**{category} avg**", averages))

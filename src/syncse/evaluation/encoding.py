@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from syncse.progress import progress_enabled
+
 
 class CachedEncoder:
     """Wrap a SentenceTransformer so each distinct text is encoded at most once.
@@ -41,7 +43,8 @@ class CachedEncoder:
                 batch_size=self.batch_size,
                 convert_to_numpy=True,
                 normalize_embeddings=True,
-                show_progress_bar=self.show_progress or len(missing) >= self.PROGRESS_FROM,
+                show_progress_bar=progress_enabled()
+                and (self.show_progress or len(missing) >= self.PROGRESS_FROM),
             ).astype(np.float32, copy=False)
             self.encode_seconds += time.perf_counter() - start
             self.sentences_encoded += len(missing)

@@ -23,7 +23,7 @@ from syncse.data.locations import find_flickr8k_dir
 from syncse.data.sampling import subsample_indices
 from syncse.errors import DataError, SyncseError
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task
+from syncse.evaluation.tasks import MTEB_RERANK, RERANK, Task, register_task
 
 RerankSample = dict[str, Any]
 
@@ -96,7 +96,7 @@ def load_rerank_samples(source: str | Path) -> list[RerankSample]:
 class HubRerankTask(Task):
     """An MTEB reranking set: `<data-dir>/rerank/<Name>.jsonl` if present, else the hub."""
 
-    category = "mteb-rerank"
+    category = MTEB_RERANK
     main_metric = "map"
     hub_name: ClassVar[str]
 
@@ -133,7 +133,7 @@ for _name, _hub in [
 class FileRerankTask(Task):
     """A user's own reranking file, named after the file (`--rerank-file PATH`)."""
 
-    category = "rerank"
+    category = RERANK
     main_metric = "map"
 
     def __init__(self, path: Path, limit: int | None = None) -> None:
@@ -218,7 +218,7 @@ class Flickr8kCaptionRerank(Task):
     """Offline reranking built from Flickr8k's 1,000 test images (docs/evaluation.md)."""
 
     name = "Flickr8kCaptionRerank"
-    category = "rerank"
+    category = RERANK
     main_metric = "map"
 
     def _dir(self) -> Path:

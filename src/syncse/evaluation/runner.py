@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import platform
 import time
 from dataclasses import dataclass, field
@@ -15,23 +16,37 @@ from typing import Any, Literal
 from syncse.evaluation import reranking, sts, transfer  # noqa: F401  (registers the tasks)
 from syncse.evaluation.encoding import CachedEncoder
 from syncse.evaluation.results import EvaluationResults
-from syncse.evaluation.tasks import GROUPS, SHORT_NAMES, TASKS, Task, expand_task_names
+from syncse.evaluation.tasks import (
+    CATEGORIES,
+    GROUPS,
+    SHORT_NAMES,  # noqa: F401  (re-exported: the runner is where callers look)
+    STS,
+    TASKS,
+    Task,
+    display_name,
+    expand_task_names,
+    tasks_in,
+)
 
-CATEGORY_TITLES = {
-    "sts": "STS (Spearman x100)",
-    "transfer": "Transfer (accuracy %)",
-    "rerank": "Reranking (MAP x100)",
-    "mteb-rerank": "MTEB reranking (MAP x100)",
-}
+logger = logging.getLogger(__name__)
 
 
 @dataclass
 class EvaluationConfig:
-    """What to evaluate and on which data; typed so the CLI, the pipeline and tests share it."""
+    """What to evaluate and on which data; typed so the CLI, the pipeline and tests share it.
 
-    model: str
-    data_dir: Path
-    tasks: list[str] = field(default_factory=lambda: ["sts"])
+    Example:
+        >>> from syncse import EvaluationConfig
+        >>> config = EvaluationConfig(model="minilm", tasks=["sts", "transfer"])
+    """
+
+    #: A folder, a hub id or an alias (`minilm`); with a model passed to `evaluate_model`,
+    #: only its label in the results.
+    model: str = "minilm"
+    #: The SentEval `data/downstream` folder; None: `$SYNCSE_DATA_DIR`.
+    data_dir: Path | None = None
+    #: Task names or groups (sts, transfer, rerank, mteb-rerank; or STS12, MR, ...).
+    tasks: list[str] = field(default_factory=lambda: [STS])
     rerank_files: list[Path] = field(default_factory=list)
     limit: int | None = None
     batch_size: int = 128
@@ -86,9 +101,13 @@ def scoring_identity() -> str:
 
 
 def build_tasks(config: EvaluationConfig) -> list[Task]:
-    tasks: list[Task] = [
-        TASKS[n](config.data_dir, config.limit) for n in expand_task_names(config.tasks)
-    ]
+    names = expand_task_names(config.tasks)
+    data_dir = Path(config.data_dir) if config.data_dir is not None else None
+    if names and data_dir is None:
+        from syncse.data.locations import resolve_data_dir
+
+        data_dir = resolve_data_dir(None)
+    tasks: list[Task] = [TASKS[n](data_dir, config.limit) for n in names]  # type: ignore[arg-type]
     tasks += [reranking.FileRerankTask(Path(p), config.limit) for p in config.rerank_files]
     for task in tasks:  # fail before any encoding if a file is missing
         task.check_files()
@@ -97,8 +116,8 @@ def build_tasks(config: EvaluationConfig) -> list[Task]:
 
 def summarise(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     summary = {}
-    for category in ("sts", "transfer", "rerank", "mteb-rerank"):
-        names = [n for n, r in results.items() if r["category"] == category]
+    for category in CATEGORIES:
+        names = tasks_in(category, results)
         if names:
             values = [results[n][results[n]["main_metric"]] for n in names]
             summary[category] = {
@@ -109,8 +128,25 @@ def summarise(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> EvaluationResults:
-    """Evaluate `config.model` (or an already loaded `model`) on the configured tasks."""
+def evaluate_model(config: EvaluationConfig, model: Any = None) -> EvaluationResults:
+    """Evaluate an embedding model on STS, transfer and reranking tasks.
+
+    Args:
+        config: the model (name, folder or alias), the tasks and the data folder.
+        model: an already loaded `SentenceTransformer` to evaluate in place of loading
+            `config.model` (e.g. `train(...).model`); `config.model` then only labels it.
+
+    Returns:
+        `EvaluationResults`: every task's metrics, `average("sts")` and the other category
+        averages, timings and versions (`write_results` saves it as JSON and markdown).
+
+    Example:
+        >>> from syncse import EvaluationConfig, evaluate
+        >>> results = evaluate(EvaluationConfig(model="minilm", tasks=["sts"]))
+        >>> round(results.average("sts"), 2)
+        78.87
+    """
+    from syncse.data.locations import data_dir_from_env
     from syncse.models import load_encoder, resolve_encoder
 
     tasks = build_tasks(config)
@@ -131,9 +167,12 @@ def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> Ev
             seconds=round(time.perf_counter() - task_start, 2),
         )
         results[task.name] = metrics
-        log(
-            f"{task.name:<24} {task.main_metric} {metrics[task.main_metric]:6.2f} "
-            f"({metrics['seconds']:.1f}s)"
+        logger.info(
+            "%-24s %s %6.2f (%.1fs)",
+            task.name,
+            task.main_metric,
+            metrics[task.main_metric],
+            metrics["seconds"],
         )
     try:
         model_path = resolve_encoder(config.model)
@@ -145,7 +184,7 @@ def evaluate_model(config: EvaluationConfig, model: Any = None, log=print) -> Ev
         pooling=config.pooling,
         layers=config.layers,
         max_seq_length=getattr(model, "max_seq_length", None),
-        data_dir=str(config.data_dir),
+        data_dir=str(config.data_dir if config.data_dir is not None else data_dir_from_env()),
         limit=config.limit,
         tasks=results,
         summary=summarise(results),
@@ -179,11 +218,11 @@ def results_markdown(results: EvaluationResults) -> str:
             "not comparable with published figures).",
             "",
         ]
-    for category, title in CATEGORY_TITLES.items():
-        names = [n for n, r in results.tasks.items() if r["category"] == category]
+    for category, title in CATEGORIES.items():
+        names = tasks_in(category, results.tasks)
         if not names:
             continue
-        heads = [SHORT_NAMES.get(n, n) for n in names]
+        heads = [display_name(n) for n in names]
         values = [f"{results.score(n):.2f}" for n in names]
         if len(names) > 1:
             heads.append("avg")

@@ -24,7 +24,7 @@ from syncse.data.senteval import (
     stsb_path,
 )
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task
+from syncse.evaluation.tasks import STS, Task, register_task
 
 
 def cosine_scores(encoder: CachedEncoder, pairs: PairSet) -> np.ndarray:
@@ -44,7 +44,7 @@ def correlations(predicted: np.ndarray, gold: np.ndarray) -> dict[str, float]:
 class STSYearTask(Task):
     """One SemEval STS year: per-subset figures plus Spearman over all subsets pooled."""
 
-    category = "sts"
+    category = STS
     main_metric = "spearman"
     folder: ClassVar[str]
     subsets: ClassVar[list[str]]
@@ -115,7 +115,8 @@ class STSBenchmark(Task):
     """STS-B test split, SentEval's tokenised copy (score in column 5, sentences in 6 and 7)."""
 
     name = "STSBenchmark"
-    category = "sts"
+    short_name = "STS-B"
+    category = STS
     main_metric = "spearman"
     split = "test"
 
@@ -141,7 +142,8 @@ class SICKRelatedness(Task):
     """SICK-R test split (relatedness score, cosine similarity, no regressor)."""
 
     name = "SICKRelatedness"
-    category = "sts"
+    short_name = "SICK-R"
+    category = STS
     main_metric = "spearman"
 
     def _path(self) -> Path:

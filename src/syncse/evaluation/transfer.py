@@ -27,7 +27,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from syncse.data.sampling import subsample_indices
 from syncse.errors import DataError
 from syncse.evaluation.encoding import CachedEncoder
-from syncse.evaluation.tasks import Task, register_task
+from syncse.evaluation.tasks import TRANSFER, Task, register_task
 
 C_GRID = [2.0**t for t in range(-2, 4)]
 SEED = 1111
@@ -54,12 +54,12 @@ def select_c(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def kfold_accuracy(x: np.ndarray, y: np.ndarray, folds: int = 10) -> dict[str, Any]:
-    from tqdm import tqdm
+    from syncse.progress import progress_bar
 
     outer = KFold(n_splits=folds, shuffle=True, random_state=SEED)
     accs, chosen = [], []
     # Each fold also searches C by inner cross-validation: minutes in all, so show progress.
-    splits = tqdm(outer.split(x), total=folds, desc="probe folds", leave=False, unit="fold")
+    splits = progress_bar(outer.split(x), total=folds, desc="probe folds", leave=False, unit="fold")
     for train_idx, test_idx in splits:
         c = select_c(x[train_idx], y[train_idx])
         model = _probe(c).fit(x[train_idx], y[train_idx])
@@ -75,7 +75,7 @@ def kfold_accuracy(x: np.ndarray, y: np.ndarray, folds: int = 10) -> dict[str, A
 class BinaryCVTask(Task):
     """Two files of sentences, one per class; 10-fold CV accuracy."""
 
-    category = "transfer"
+    category = TRANSFER
     main_metric = "accuracy"
     folder: ClassVar[str]
     files: ClassVar[tuple[str, str]]  # (negative, positive)
@@ -121,7 +121,7 @@ class MPQA(BinaryCVTask):
 @register_task
 class SST2(Task):
     name = "SST2"
-    category = "transfer"
+    category = TRANSFER
     main_metric = "accuracy"
 
     def _path(self, split: str) -> Path:
@@ -175,7 +175,7 @@ class TREC(Task):
     """Six coarse question classes (the label before ':')."""
 
     name = "TREC"
-    category = "transfer"
+    category = TRANSFER
     main_metric = "accuracy"
 
     def required_files(self) -> list[Path]:
@@ -203,7 +203,7 @@ class TREC(Task):
 @register_task
 class MRPC(Task):
     name = "MRPC"
-    category = "transfer"
+    category = TRANSFER
     main_metric = "accuracy"
 
     def required_files(self) -> list[Path]:

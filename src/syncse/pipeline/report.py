@@ -12,7 +12,7 @@ from typing import Any
 
 from syncse.data.files import read_json_or_none, write_text_atomic
 from syncse.evaluation.results import EvaluationResults
-from syncse.evaluation.runner import CATEGORY_TITLES, SHORT_NAMES
+from syncse.evaluation.tasks import CATEGORIES, STS, display_name, tasks_in
 from syncse.pipeline.layout import RunLayout
 from syncse.synthesis.summary import SynthesisSummary
 from syncse.training.summary import TrainingSummary
@@ -24,8 +24,8 @@ def _load(path: Path) -> dict[str, Any] | None:
 
 def comparison_tables(start: EvaluationResults, trained: EvaluationResults) -> list[str]:
     lines: list[str] = []
-    for category, title in CATEGORY_TITLES.items():
-        names = [n for n, r in trained.tasks.items() if r["category"] == category]
+    for category, title in CATEGORIES.items():
+        names = tasks_in(category, trained.tasks)
         if not names:
             continue
         lines += [
@@ -34,7 +34,7 @@ def comparison_tables(start: EvaluationResults, trained: EvaluationResults) -> l
             "| task | start | trained | delta |",
             "| --- | ---: | ---: | ---: |",
         ]
-        rows = [(SHORT_NAMES.get(n, n), start.score(n), trained.score(n)) for n in names]
+        rows = [(display_name(n), start.score(n), trained.score(n)) for n in names]
         if len(names) > 1:
             rows.append(("**average**", start.average(category), trained.average(category)))
         for name, a, b in rows:
@@ -83,12 +83,12 @@ def plot_scores(start: EvaluationResults, trained: EvaluationResults, target: Pa
     if plt is None:
         return None
 
-    names = [n for n, r in trained.tasks.items() if r["category"] == "sts"]
+    names = tasks_in(STS, trained.tasks)
     if not names:
         return None
-    labels = [SHORT_NAMES.get(n, n) for n in names] + ["avg"]
-    a = [start.score(n) or 0 for n in names] + [start.average("sts") or 0]
-    b = [trained.score(n) or 0 for n in names] + [trained.average("sts") or 0]
+    labels = [display_name(n) for n in names] + ["avg"]
+    a = [start.score(n) or 0 for n in names] + [start.average(STS) or 0]
+    b = [trained.score(n) or 0 for n in names] + [trained.average(STS) or 0]
     x = range(len(labels))
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.bar([i - 0.2 for i in x], a, width=0.4, label=f"start ({start.model})", color="#999")
@@ -151,7 +151,7 @@ def write_report(run_dir: Path) -> Path:
 
     lines = [f"# syncse run: {run_dir.name}", ""]
     if start and trained:
-        sts_a, sts_b = start.average("sts"), trained.average("sts")
+        sts_a, sts_b = start.average(STS), trained.average(STS)
         if sts_a is not None and sts_b is not None:
             lines += [outcome(sts_a, sts_b), ""]
         if trained.limit:

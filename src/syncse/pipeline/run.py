@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import time
 from dataclasses import asdict, replace
@@ -28,6 +29,8 @@ from syncse.data.triplets import TripletFiles
 from syncse.errors import DataError, SyncseError
 from syncse.pipeline.config import RunConfig
 
+logger = logging.getLogger(__name__)
+
 
 def _digest(*parts: Any) -> str:
     payload = json.dumps(parts, sort_keys=True, default=str)
@@ -35,10 +38,15 @@ def _digest(*parts: Any) -> str:
 
 
 def file_digest(path: Path) -> str:
+    """A file's bytes, hashed; a folder (a `save_to_disk` dataset) by every file in it."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(f"{file.relative_to(path)}\0".encode())
+        with file.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
     return digest.hexdigest()[:16]
 
 
@@ -103,7 +111,7 @@ def synthesis_key(config: RunConfig, inputs: list[str | None]) -> str:
     return _digest(asdict(config.synthesis), asdict(config.source), str(config.data_dir), inputs)
 
 
-def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
+def synthesize_stage(config: RunConfig, stages: StageLog) -> None:
     from syncse.synthesis import synthesize_partial, synthesize_scratch
     from syncse.synthesis.inputs import read_sentences
 
@@ -116,9 +124,14 @@ def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
     ]
     key = synthesis_key(config, inputs)
     if stages.done("synthesize", key) and config.triplets.exists():
-        log(f"[1/4] synthesize: up to date ({config.triplets})")
+        logger.info("[1/4] synthesize: up to date (%s)", config.triplets)
         return
-    log(f"[1/4] synthesize ({source.mode}, {config.synthesis.backend.model}) -> {config.triplets}")
+    logger.info(
+        "[1/4] synthesize (%s, %s) -> %s",
+        source.mode,
+        config.synthesis.backend.model,
+        config.triplets,
+    )
     stages.mark("synthesize", key, "started")
     start = time.time()
     config.triplets.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +150,7 @@ def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
             split_sentences=source.split_sentences,
         )
     if summary.wanted and summary.accepted < summary.wanted:
-        log(
+        logger.info(
             f"      note: {summary.accepted} of the {summary.wanted} triplets wanted "
             "(the LLM wrote or kept fewer sentences); re-run to top up from the cache"
         )
@@ -149,7 +162,7 @@ def synthesize_stage(config: RunConfig, stages: StageLog, log) -> None:
     stages.mark("synthesize", key, "done", time.time() - start)
 
 
-def _data_stats(config: RunConfig, data_key: str, start_key: str, log) -> None:
+def _data_stats(config: RunConfig, data_key: str, start_key: str) -> None:
     """Statistics of the triplets (with the start model's similarities), recomputed only when
     the triplets' bytes or the start model changed: encoding every row again on each re-run
     of an up-to-date pipeline would be wasted work. `start_key` is `model_identity`, so a
@@ -173,41 +186,41 @@ def _data_stats(config: RunConfig, data_key: str, start_key: str, log) -> None:
         return
     stats["source"] = source
     write_json_atomic(target, stats)
-    log(f"      data: {stats['rows']} rows; statistics in {target}")
+    logger.info("      data: %s rows; statistics in %s", stats["rows"], target)
 
 
-def _train(config: RunConfig, stages: StageLog, data_key: str, log) -> str:
+def _train(config: RunConfig, stages: StageLog, data_key: str) -> str:
     from syncse.training import train
 
     training = config.training
     key = _digest(training.to_json(), data_key)
     model_dir = config.model_dir
     if stages.done("train", key) and config.layout.training_summary.exists():
-        log(f"[2/4] train: up to date ({model_dir})")
+        logger.info("[2/4] train: up to date (%s)", model_dir)
         return key
     if stages.started_with("train", key) and model_dir.exists():
         training.resume = True  # same data and settings: continue from the last checkpoint
-        log(f"[2/4] train: resuming in {model_dir}")
+        logger.info("[2/4] train: resuming in %s", model_dir)
     else:
         if model_dir.exists():
             shutil.rmtree(model_dir)  # made from other data or settings: start over
-        log(f"[2/4] train ({training.objective}, {training.model}) -> {model_dir}")
+        logger.info("[2/4] train (%s, %s) -> %s", training.objective, training.model, model_dir)
     stages.mark("train", key, "started")
     start = time.time()
-    train(training, log=log)
+    train(training)
     stages.mark("train", key, "done", time.time() - start)
     return key
 
 
-def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: str, log) -> None:
+def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: str) -> None:
     from syncse.evaluation import evaluate_model
     from syncse.evaluation.runner import scoring_identity, write_results
 
     if config.evaluation is None:
-        log("[3/4] evaluate: no `evaluation:` section; skipped")
+        logger.info("[3/4] evaluate: no `evaluation:` section; skipped")
         return
     if config.data_dir is None or not Path(config.data_dir).is_dir():
-        log(
+        logger.info(
             "[3/4] evaluate: skipped, no evaluation data. Point `data_dir:` in the config or "
             "SYNCSE_DATA_DIR at a SentEval data/downstream folder (STS/, SICK/, ...)."
         )
@@ -225,22 +238,25 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
         key = _digest(section, identity, str(config.data_dir), options, scoring_identity())
         stage = f"evaluate:{name}"
         if stages.done(stage, key) and target.exists():
-            log(f"[3/4] evaluate {name} model: up to date ({target})")
+            logger.info("[3/4] evaluate %s model: up to date (%s)", name, target)
             continue
         shared = shared_start_scores(key) if name == "start" else None
         if shared is not None and shared.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(shared, target)
             stages.mark(stage, key, "done", 0.0)
-            log(f"[3/4] evaluate start model: same model and settings scored before ({shared})")
+            logger.info(
+                "[3/4] evaluate start model: same model and settings scored before (%s)", shared
+            )
             continue
-        log(f"[3/4] evaluate {name} model ({model}) on {', '.join(config.evaluation.tasks)}")
+        tasks = ", ".join(config.evaluation.tasks)
+        logger.info("[3/4] evaluate %s model (%s) on %s", name, model, tasks)
         stages.mark(stage, key, "started")
         start = time.time()
         evaluation = replace(
             config.evaluation, model=model, data_dir=Path(config.data_dir), **options
         )
-        results = evaluate_model(evaluation, log=log)
+        results = evaluate_model(evaluation)
         results.label = name
         write_results(results, target)
         if shared is not None:
@@ -249,15 +265,31 @@ def _evaluate(config: RunConfig, stages: StageLog, start_key: str, train_key: st
         stages.mark(stage, key, "done", time.time() - start)
 
 
-def run_pipeline(config: RunConfig, log=print) -> Path:
-    """Run every stage that is not up to date; return the report's path. One run per output
-    folder at a time: a second one would interleave its writes with the first's."""
+def run_pipeline(config: RunConfig) -> Path:
+    """Synthesize -> train -> evaluate -> report, running every stage that is not up to date.
+
+    A stage is skipped when its settings and inputs are those it last finished with, and
+    resumed when it was interrupted; progress is logged to the `syncse` loggers. One run per
+    output folder at a time: a second one would interleave its writes with the first's.
+
+    Args:
+        config: a run configuration, from `load_run_config(path)` (YAML, as `syncse run`) or
+            `run_config_from_dict(mapping)`.
+
+    Returns:
+        The path of the run folder's `report.md`.
+
+    Example:
+        >>> from syncse import load_run_config, run_pipeline
+        >>> run_pipeline(load_run_config("examples/quickstart.yaml"))
+        PosixPath('outputs/quickstart/report.md')
+    """
     config.out.mkdir(parents=True, exist_ok=True)
     with exclusive(config.out, "syncse run"):
-        return _run_stages(config, log)
+        return _run_stages(config)
 
 
-def _run_stages(config: RunConfig, log) -> Path:
+def _run_stages(config: RunConfig) -> Path:
     from syncse.pipeline.report import write_report
 
     # The config as given: it names environment variables, never holds their values.
@@ -268,16 +300,16 @@ def _run_stages(config: RunConfig, log) -> Path:
         write_text_atomic(config.layout.config_copy, text)
     stages = StageLog(config.layout.stages)
     if config.synthesis is not None:
-        synthesize_stage(config, stages, log)
+        synthesize_stage(config, stages)
     elif not config.triplets.exists():
         raise SyncseError(f"{config.triplets}: no such triplets file (`triplets:` in the config)")
     # Each is computed once: hashing the triplets and listing the start model's files is cheap
     # but not free, and three stages depend on them.
     data_key = file_digest(config.triplets)
     start_key = model_identity(config.model)
-    _data_stats(config, data_key, start_key, log)
-    train_key = _train(config, stages, data_key, log)
-    _evaluate(config, stages, start_key, train_key, log)
+    _data_stats(config, data_key, start_key)
+    train_key = _train(config, stages, data_key)
+    _evaluate(config, stages, start_key, train_key)
     report = write_report(config.out)
-    log(f"[4/4] report: {report}")
+    logger.info("[4/4] report: %s", report)
     return report

@@ -20,10 +20,10 @@ import time
 from collections import Counter
 from typing import Any
 
-from tqdm import tqdm
-
 from syncse.data.jsonl import read_jsonl
 from syncse.data.text import match_key
+from syncse.data.triplets import ROLES, WRITTEN
+from syncse.progress import progress_bar
 from syncse.synthesis.backends import Backend, BackendError, ChatRequest
 from syncse.synthesis.caller import CachedCaller
 from syncse.synthesis.checks import RowCheck, run_checks
@@ -69,7 +69,7 @@ class Annotator:
         self.screened = store.screen(banned)
         self.counts.update(self.screened)
         for row in store.accepted_rows:  # resumed: earlier rows count for duplicate checks
-            self.row_filter.check(row["sent0"], row["sent1"], row["hard_neg"])
+            self.row_filter.check(*(row[WRITTEN[role]] for role in ROLES))
 
     async def write_one(self, item: Item, kind: str) -> Answer:
         s = self.config.sampling
@@ -156,7 +156,7 @@ class Annotator:
             # either): the input is asked again on resume.
             self.outcomes.reject(item, f"{kind}_{problem}", retryable=problem == "empty_answer")
             return
-        texts = {"sent1": positive.text, "hard_neg": negative.text}
+        texts = {WRITTEN["positive"]: positive.text, WRITTEN["negative"]: negative.text}
         reason = self.row_filter.check(item.sentence, positive.text, negative.text)
         if reason is not None:
             self.outcomes.reject(item, reason, **texts)
@@ -211,7 +211,9 @@ class Annotator:
             while not queue.empty():
                 await self.annotate_block(queue.get_nowait())
 
-        self.outcomes.progress = tqdm(total=len(items), desc=description, unit="row", smoothing=0.1)
+        self.outcomes.progress = progress_bar(
+            total=len(items), desc=description, unit="row", smoothing=0.1
+        )
         try:
             await gather_or_cancel([worker() for _ in range(self.backend.concurrency)])
         finally:

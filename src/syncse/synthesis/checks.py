@@ -200,7 +200,12 @@ class EncoderAgreement:
         )
         return float(a @ p), float(a @ n)
 
-    async def check(self, anchor: str, positive: str, negative: str):
+    async def check(self, anchor: str, positive: str, negative: str | None):
+        if negative is None:  # a pair: only the near-copy test applies
+            sim_p, _ = await asyncio.to_thread(self.similarities, anchor, positive, positive)
+            record = {"positive": round(sim_p, 4)}
+            near_copy = sim_p >= self.max_positive_similarity
+            return ("agreement_positive_near_copy" if near_copy else None), record
         sim_p, sim_n = await asyncio.to_thread(self.similarities, anchor, positive, negative)
         record = {"positive": round(sim_p, 4), "negative": round(sim_n, 4)}
         if sim_n >= sim_p:
@@ -215,7 +220,7 @@ class EncoderAgreement:
 
 
 async def run_checks(
-    checks: list[RowCheck], anchor: str, positive: str, negative: str
+    checks: list[RowCheck], anchor: str, positive: str, negative: str | None
 ) -> tuple[str | None, dict[str, Any]]:
     """Run the checks in order, stopping at the first rejection (a later check's call is
     not paid for a row that is already out). Returns the reason and every record made."""

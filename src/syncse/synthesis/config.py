@@ -160,6 +160,14 @@ class SamplingConfig:
 
 @dataclass
 class FilterConfig:
+    """Which rows are kept: text filters, decontamination and the opt-in row checks.
+
+    Example:
+        >>> from syncse import FilterConfig
+        >>> FilterConfig(nli_judge="qwen2.5-coder-1.5b").checks_id()
+        'nli:qwen2.5-coder-1.5b'
+    """
+
     min_words: int = 3
     #: Positives and negatives longer than this are dropped.
     max_words: int = 48
@@ -202,6 +210,18 @@ class FilterConfig:
 
 @dataclass
 class SynthesisConfig:
+    """Where `synthesize_partial` / `synthesize_scratch` write, and with which LLM and settings.
+
+    Fields are documented where they are declared; nested ones are `BackendConfig` (which
+    LLM), `SamplingConfig` (decoding) and `FilterConfig` (filters and row checks).
+
+    Example:
+        >>> from syncse import BackendConfig, SynthesisConfig
+        >>> config = SynthesisConfig(
+        ...     out="data.jsonl", backend=BackendConfig(model="qwen2.5-coder-0.5b"), seed=7
+        ... )
+    """
+
     out: Path
     backend: BackendConfig = field(default_factory=BackendConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)

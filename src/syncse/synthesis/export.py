@@ -8,15 +8,16 @@ from pathlib import Path
 
 from syncse.data.files import write_text_atomic
 from syncse.data.jsonl import read_jsonl
-from syncse.data.triplets import TripletFiles
+from syncse.data.triplets import ROLES, WRITTEN, TripletFiles
 
 
 def export_csv(jsonl: Path, out: Path | None = None) -> Path:
     out = out or TripletFiles(jsonl).csv
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["sent0", "sent1", "hard_neg"])
+    columns = [WRITTEN[role] for role in ROLES]
+    writer.writerow(columns)
     for row in read_jsonl(jsonl):
-        writer.writerow([row["sent0"], row["sent1"], row["hard_neg"]])
+        writer.writerow([row[c] for c in columns])
     write_text_atomic(out, buffer.getvalue())
     return out

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tqdm import tqdm
-
+from syncse.data.triplets import WRITTEN
 from syncse.synthesis.caller import Usage
 from syncse.synthesis.rows import Item
 from syncse.synthesis.store import ResultStore
@@ -20,7 +19,8 @@ class Outcomes:
     ) -> None:
         self.store, self.usage, self.price = store, usage, price
         self.counts: Counter[str] = Counter()
-        self.progress: tqdm | None = None
+        #: The run's progress bar (`syncse.progress.progress_bar`), while one is drawn.
+        self.progress: Any = None
 
     def accept(self, row: dict[str, Any]) -> None:
         self.store.add(row)
@@ -34,7 +34,7 @@ class Outcomes:
             item.key,
             reason,
             retryable=retryable,
-            sent0=item.sentence,
+            **{WRITTEN["anchor"]: item.sentence},
             input_index=item.index,
             **info,
             **item.meta,

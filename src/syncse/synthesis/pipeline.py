@@ -7,19 +7,18 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import random
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from syncse.data.corpora import evaluation_sentences
 from syncse.data.files import exclusive
 from syncse.data.triplets import TripletFiles
+from syncse.progress import progress_bar as tqdm
 from syncse.runtime import run_sync
 from syncse.synthesis.annotate import Annotator, gather_or_cancel, write_summary
 from syncse.synthesis.backends import Backend, BackendConfig, ChatRequest, create_backend
@@ -34,6 +33,8 @@ from syncse.synthesis.pools import load_pools, read_word_list
 from syncse.synthesis.rows import input_key
 from syncse.synthesis.store import ResponseCache, ResultStore, check_manifest, partial_inputs
 from syncse.synthesis.summary import SynthesisSummary
+
+logger = logging.getLogger(__name__)
 
 LENGTHS = ["3 to 8 words", "8 to 15 words", "10 to 20 words", "15 to 25 words", "20 to 32 words"]
 MODES = [
@@ -111,7 +112,7 @@ class _Session:
         try:
             note = check_manifest(out, self.identity, config.if_changed, self.input_keys)
             if note:
-                print(f"note: {note}", file=sys.stderr)
+                logger.info("note: %s", note)
             self.cache = ResponseCache(TripletFiles(out).cache)
             self.store = ResultStore(out, flush_every=config.flush_every)
         except BaseException:
@@ -124,10 +125,11 @@ class _Session:
         self.annotator.checks = self._checks()
         if self.annotator.screened:
             moved = ", ".join(f"{n} {reason}" for reason, n in self.annotator.screened.items())
-            print(
-                f"note: {out}: stored rows written without this decontamination hold "
-                f"sentences to keep out; moved to the rejected file ({moved})",
-                file=sys.stderr,
+            logger.info(
+                "note: %s: stored rows written without this decontamination hold sentences to "
+                "keep out; moved to the rejected file (%s)",
+                out,
+                moved,
             )
         self.started = time.time()
 
@@ -170,7 +172,7 @@ class _Session:
 
     def _warn(self, note: str) -> None:
         self.notes.append(note)
-        print(f"warning: {note}", file=sys.stderr)
+        logger.warning(note)
 
     def _check_summaries(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -234,14 +236,43 @@ async def _partial(
 
 
 def synthesize_partial(
-    config: SynthesisConfig, sentences: list[str], backend: Backend | None = None
+    config: SynthesisConfig,
+    sentences: list[str] | str | Path | Any,
+    backend: Backend | None = None,
+    column: str | None = None,
 ) -> SynthesisSummary:
-    """Annotate `sentences` into `config.out` (resumable; see the module docstring).
+    """SynCSE-partial: for each given sentence the LLM writes an entailed positive and a
+    contradicting hard negative; the triplets go to `config.out` (JSONL, SimCSE's columns).
 
-    `backend`: an already made backend to use instead of creating one from `config.backend`
-    (a wrapped or instrumented one, in tests and benchmarks). It must be the LLM that
-    `config.backend` names, since the data's fingerprint and cache keys are taken from both."""
-    return run_sync(_partial(config, sentences, backend))
+    Resumable and cached: run it again with the same settings and it continues where it
+    stopped, and answers already given cost no LLM call. Works from a notebook (inside a
+    running event loop) as from a script.
+
+    Args:
+        config: where to write, which LLM (`config.backend`), sampling, filters, seed.
+        sentences: a list of sentences; a file (.txt one a line, .csv/.jsonl with
+            `column`) or a `save_to_disk` folder; or a `datasets.Dataset` (its `column`).
+        backend: an already made backend to use instead of creating one from
+            `config.backend` (a wrapped or instrumented one, in tests and benchmarks). It
+            must be the LLM that `config.backend` names, since the data's fingerprint and
+            cache keys are taken from both.
+        column: the column of a table or dataset that holds the sentences (default "text").
+
+    Returns:
+        The `SynthesisSummary` (also written beside the output): rows accepted, rejected by
+        reason, LLM calls and tokens of this run.
+
+    Example:
+        >>> from syncse import SynthesisConfig, synthesize_partial
+        >>> summary = synthesize_partial(
+        ...     SynthesisConfig(out="data.jsonl"), ["A man is playing a guitar on stage."]
+        ... )
+        >>> summary.accepted
+        1
+    """
+    from syncse.synthesis.inputs import as_sentences
+
+    return run_sync(_partial(config, as_sentences(sentences, column), backend))
 
 
 async def _propose_topics(session: _Session, domain: str) -> list[str]:
@@ -430,8 +461,8 @@ async def _scratch(
 def synthesize_scratch(
     config: SynthesisConfig,
     n: int,
-    genres_file: Path | None = None,
-    topics_file: Path | None = None,
+    genres: list[str] | Path | None = None,
+    topics: list[str] | Path | None = None,
     domain: str | None = None,
     per_call: int = 10,
     max_rounds: int = 6,
@@ -439,14 +470,40 @@ def synthesize_scratch(
     backend: Backend | None = None,
     split_sentences: bool = True,
 ) -> SynthesisSummary:
-    """`temperature` is the sentence-writing calls' own (higher than annotation's, for
-    diverse sentences); `config.sampling.temperature` is the annotation calls'. `backend`:
-    as for `synthesize_partial`. `split_sentences`: every sentence of a written line is a
-    candidate anchor (small models write paragraphs where a list was asked for); off, a
-    line is one candidate, as in the paper, and lines over the word limit are dropped."""
+    """SynCSE-scratch: no corpus; the LLM writes sentences for sampled (genre, topics)
+    pairs, then annotates each with a positive and a hard negative, until `n` triplets are
+    in `config.out`. Resumable and cached like `synthesize_partial`; a larger `n` tops up
+    the same file.
+
+    Args:
+        config: where to write, which LLM, sampling, filters, seed.
+        n: triplets wanted.
+        genres, topics: lists of genres and topics, or files with one a line; None: the
+            bundled lists.
+        domain: let the LLM propose 20 topics for this domain first (e.g. "customer
+            support"), in place of `topics`.
+        per_call: sentences asked for per sentence-writing call.
+        max_rounds: rounds of writing and annotating before giving up on `n`.
+        temperature: the sentence-writing calls' own (higher than annotation's, for diverse
+            sentences); `config.sampling.temperature` is the annotation calls'.
+        backend: as for `synthesize_partial`.
+        split_sentences: every sentence of a written line is a candidate anchor (small
+            models write paragraphs where a list was asked for); False: a line is one
+            candidate, as in the paper, and lines over the word limit are dropped.
+
+    Returns:
+        The `SynthesisSummary`; `accepted` may fall short of `n` when the LLM wrote too few
+        usable sentences (run again to top up from the cache).
+
+    Example:
+        >>> from syncse import SynthesisConfig, synthesize_scratch
+        >>> summary = synthesize_scratch(
+        ...     SynthesisConfig(out="scratch.jsonl"), n=100, domain="customer support"
+        ... )
+    """
     writing = SentenceWriting(
-        genres=read_word_list(genres_file, "genres.txt"),
-        topics=read_word_list(topics_file, "topics.txt"),
+        genres=read_word_list(genres, "genres.txt"),
+        topics=read_word_list(topics, "topics.txt"),
         per_call=per_call,
         domain=domain,
         temperature=temperature,

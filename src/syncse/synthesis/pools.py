@@ -88,8 +88,14 @@ def load_pools(path: Path | None = None) -> Pools:
     return pools
 
 
-def read_word_list(path: Path | None, bundled: str) -> list[str]:
-    """One item a line; '#' starts a comment. Used for genres and topics."""
+def read_word_list(path: Path | str | list[str] | None, bundled: str) -> list[str]:
+    """One item a line; '#' starts a comment. Used for genres and topics: a file, a list of
+    items as given, or None for the bundled list `bundled`."""
+    if isinstance(path, (list, tuple)):
+        items = [" ".join(str(i).split()) for i in path if str(i).strip()]
+        if not items:
+            raise DataError(bundled.removesuffix(".txt"), "an empty list")
+        return items
     if path is None:
         text = resources.files("syncse.synthesis").joinpath(f"pools/{bundled}").read_text()
     else:

@@ -15,12 +15,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from syncse.data.files import exclusive, write_json_atomic, write_text_atomic
 from syncse.data.jsonl import jsonl_text
 from syncse.data.triplets import TripletFiles, iter_triplets
 from syncse.errors import DataError, SyncseError
+from syncse.progress import progress_bar as tqdm
 from syncse.runtime import run_sync
 from syncse.synthesis.backends import create_backend
 from syncse.synthesis.caller import CachedCaller
@@ -39,17 +38,20 @@ from syncse.synthesis.store import ResponseCache
 from syncse.synthesis.summary import FilterSummary
 
 
-def read_rows(path: Path) -> list[tuple[dict[str, Any], tuple[str, str, str]]]:
-    """Every row of a triplets file, all fields kept (they are written back), with its
-    (anchor, positive, negative), read by the training reader (the same columns and checks)."""
-    rows = list(iter_triplets(path))
+def read_rows(
+    path: Path, need_negatives: bool = False
+) -> list[tuple[dict[str, Any], tuple[str, str, str | None]]]:
+    """Every row of a triplets or pairs file (or `save_to_disk` folder), all fields kept (they
+    are written back), with its (anchor, positive, negative), read by the training reader (the
+    same columns and checks); negative is None for pairs."""
+    rows = list(iter_triplets(path, need_negatives=need_negatives))
     if not rows:
         raise DataError(path, "no rows")
     return rows
 
 
 async def _filter(
-    rows: list[tuple[dict[str, Any], tuple[str, str, str]]], checks: list[RowCheck]
+    rows: list[tuple[dict[str, Any], tuple[str, str, str | None]]], checks: list[RowCheck]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     kept, rejected = [], []
     for row, (anchor, positive, negative) in tqdm(rows, desc="checking", unit="row"):
@@ -69,7 +71,8 @@ async def _run(
     seed: int,
     pools: Path | None,
 ) -> FilterSummary:
-    rows = read_rows(source)
+    # Pairs (no negatives) can be checked by encoder agreement; both judges need negatives.
+    rows = read_rows(source, need_negatives=filters.judge or bool(filters.nli_judge))
     checks: list[RowCheck] = []
     notes: list[str] = []
     if filters.agreement_encoder:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncse.data.text import match_key
+from syncse.data.triplets import WRITTEN
 from syncse.synthesis.pools import Example, Template
 
 SYSTEM_PROMPT = (
@@ -71,9 +72,9 @@ def assemble_row(
     sentence to its prompt, exemplars and cached response, then what the checks found."""
     return (
         {
-            "sent0": item.sentence,
-            "sent1": positive.text,
-            "hard_neg": negative.text,
+            WRITTEN["anchor"]: item.sentence,
+            WRITTEN["positive"]: positive.text,
+            WRITTEN["negative"]: negative.text,
             "key": item.key,
             "input_index": item.index,
             "pos_template": positive.meta["template"],

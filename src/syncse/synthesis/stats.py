@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from syncse.data.jsonl import iter_jsonl, read_jsonl
+from syncse.data.jsonl import iter_jsonl
 from syncse.data.text import match_key
 from syncse.data.triplets import TripletFiles, load_triplets
+from syncse.errors import DataError
 from syncse.synthesis.config import BackendConfig
 from syncse.synthesis.quality import judge_rates, rates_by_template, recorded_rates
 from syncse.synthesis.summary import SynthesisSummary
@@ -34,7 +35,8 @@ def triplet_stats(
     """The figures `syncse stats` prints for a triplets file.
 
     Args:
-        path: triplets (.jsonl or .csv).
+        path: triplets or (anchor, positive) pairs (.jsonl, .csv or a `save_to_disk`
+            folder); pairs get no negative figures.
         encoder: a SentenceTransformer for the similarity figures (secondary: an encoder
             cannot tell a contradiction from a paraphrase that changes one word).
         nli_judge: the LLM that judges rows for the valid-triplet rate; None: only verdicts
@@ -42,33 +44,27 @@ def triplet_stats(
         nli_sample: rows the judge labels (a fixed draw; None: all). Verdicts are cached
             beside the file, so a second look is free.
     """
+    path = Path(path)
     data = load_triplets(path)
-    raw = read_jsonl(path) if path.suffix == ".jsonl" else []
-    lengths = {
-        k: float(np.mean([len(s.split()) for s in v]))
-        for k, v in (
-            ("anchor", data.anchors),
-            ("positive", data.positives),
-            ("negative", data.negatives),
-        )
-    }
-    rows = list(zip(data.anchors, data.positives, data.negatives, strict=True))
+    raw = data.records if path.suffix == ".jsonl" else []
+    columns = data.columns()  # anchor, positive[, negative]
+    lengths = {k: float(np.mean([len(s.split()) for s in v])) for k, v in columns.items()}
+    rows = list(zip(*columns.values(), strict=True))
     norm_rows = [tuple(match_key(x) for x in r) for r in rows]
+    written = {k: v for k, v in columns.items() if k != "anchor"}
     stats: dict[str, Any] = {
         "rows": len(rows),
         "mean_words": lengths,
-        "distinct_1": {
-            k: distinct_n(v, 1)
-            for k, v in (("positive", data.positives), ("negative", data.negatives))
-        },
-        "distinct_2": {
-            k: distinct_n(v, 2)
-            for k, v in (("positive", data.positives), ("negative", data.negatives))
-        },
+        "distinct_1": {k: distinct_n(v, 1) for k, v in written.items()},
+        "distinct_2": {k: distinct_n(v, 2) for k, v in written.items()},
         "duplicate_row_rate": 1 - len(set(norm_rows)) / len(rows),
         "duplicate_anchor_rate": 1 - len({r[0] for r in norm_rows}) / len(rows),
         "positive_copies_anchor_rate": float(np.mean([r[0] == r[1] for r in norm_rows])),
-        "negative_copies_anchor_rate": float(np.mean([r[0] == r[2] for r in norm_rows])),
+        **(
+            {"negative_copies_anchor_rate": float(np.mean([r[0] == r[2] for r in norm_rows]))}
+            if data.negatives is not None
+            else {}
+        ),
         "pos_templates": dict(Counter(r.get("pos_template") for r in raw if "pos_template" in r)),
         "neg_templates": dict(Counter(r.get("neg_template") for r in raw if "neg_template" in r)),
     }
@@ -76,7 +72,12 @@ def triplet_stats(
     if recorded is not None:
         stats["nli"] = recorded
         stats["nli_by_template"] = rates_by_template(raw)
+    if nli_judge is not None and data.negatives is None:
+        raise DataError(
+            path, "pairs without negatives; the NLI judge's valid-triplet rate needs them"
+        )
     if nli_judge is not None:
+        assert data.negatives is not None
         written = SynthesisSummary.load(path)
         stats["nli"] = judge_rates(
             data.anchors,
@@ -103,13 +104,15 @@ def triplet_stats(
     if encoder is not None:
         a = encoder.encode(data.anchors, normalize_embeddings=True, convert_to_numpy=True)
         p = encoder.encode(data.positives, normalize_embeddings=True, convert_to_numpy=True)
-        n = encoder.encode(data.negatives, normalize_embeddings=True, convert_to_numpy=True)
-        sim_p, sim_n = (a * p).sum(1), (a * n).sum(1)
-        stats["similarity"] = {
-            "anchor_positive_mean": float(sim_p.mean()),
-            "anchor_negative_mean": float(sim_n.mean()),
-            "positive_closer_rate": float((sim_p > sim_n).mean()),
-        }
+        sim_p = (a * p).sum(1)
+        stats["similarity"] = {"anchor_positive_mean": float(sim_p.mean())}
+        if data.negatives is not None:
+            n = encoder.encode(data.negatives, normalize_embeddings=True, convert_to_numpy=True)
+            sim_n = (a * n).sum(1)
+            stats["similarity"] |= {
+                "anchor_negative_mean": float(sim_n.mean()),
+                "positive_closer_rate": float((sim_p > sim_n).mean()),
+            }
     return stats
 
 
@@ -132,6 +135,8 @@ def stats_markdown(stats: dict[str, Any], path: Path) -> str:
         "positive_copies_anchor_rate",
         "negative_copies_anchor_rate",
     ):
+        if key not in stats:  # pairs: no negatives
+            continue
         lines.append(f"| {key.replace('_', ' ')} | {stats[key]:.3f} |")
     nli = stats.get("nli")
     if nli and nli.get("rows_judged"):

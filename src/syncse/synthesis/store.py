@@ -120,9 +120,12 @@ def check_manifest(
         return None
     if if_changed == "error":
         raise SyncseError(
-            f"{out}: written by a run with other {problem}; pass --restart to start a fresh "
-            "file (cached answers stay free), --append to add these rows to it, or choose "
-            "another --out"
+            f"{out}: written by a run with other {problem}; set {{}} to start a fresh "
+            "file (cached answers stay free), {} to add these rows to it, or choose "
+            "another {}",
+            "if_changed='restart'",
+            "if_changed='append'",
+            "out",
         )
     if if_changed == "restart":
         for stale_file in [out, *files.side_files()]:

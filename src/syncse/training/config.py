@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
 
 @dataclass
 class TrainingConfig:
-    """Hyperparameters of a SimCSE run. Defaults follow the SynCSE recipe where it fits a CPU:
-    temperature 0.05, max length 32, lr 5e-5, seed 42; batch 64 rather than 512 (use
-    `mini_batch_size` for a large batch in bounded memory)."""
+    """What `train` trains on, from which start model, with which hyperparameters.
 
-    data: Path
+    Defaults follow the SynCSE recipe where it fits a CPU: temperature 0.05, max length 32,
+    lr 5e-5, seed 42; batch 64 rather than 512 (use `mini_batch_size` for a large batch in
+    bounded memory). Each field is documented where it is declared; the `syncse train` flags
+    are the same names with dashes (`max_steps` is `--max-steps`).
+
+    Example:
+        >>> from syncse import TrainingConfig
+        >>> config = TrainingConfig(data="data.jsonl", out="models/mine", max_steps=100)
+        >>> config.temperature, config.objective
+        (0.05, 'sup')
+    """
+
+    #: Training rows: a .jsonl/.csv file or a `save_to_disk` folder (a path), or in memory a
+    #: `datasets.Dataset` or a list of rows; triplets or (anchor, positive) pairs, with
+    #: SimCSE's or sentence-transformers' column names (`syncse.data.triplets.load_triplets`).
+    data: Path | Any
+    #: The folder the trained model is saved to (a `SentenceTransformer` folder).
     out: Path
     model: str = "minilm"
     objective: Literal["sup", "unsup"] = "sup"
@@ -61,4 +75,16 @@ class TrainingConfig:
     limit: int | None = None  # use only the first N rows
 
     def to_json(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+        # Field by field rather than `asdict`, which would deep-copy data held in memory.
+        found = {f.name: getattr(self, f.name) for f in fields(self)}
+        found["data"] = _describe(self.data)
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in found.items()}
+
+
+def _describe(data: Any) -> str:
+    """The data setting as the record (and a stage key) holds it: a path as given, rows in
+    memory by their kind and size."""
+    if isinstance(data, (str, Path)):
+        return str(data)
+    size = f", {len(data)} rows" if hasattr(data, "__len__") else ""
+    return f"<{type(data).__name__} in memory{size}>"

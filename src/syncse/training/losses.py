@@ -47,12 +47,13 @@ class AuxiliaryMLMLoss(nn.Module):
             head_model = AutoModelForMaskedLM.from_pretrained(folder)
         except (OSError, ValueError) as exc:
             raise SyncseError(
-                f"--mlm-weight: model {folder} has no masked-LM head "
-                "(the MLM loss applies to BERT-like backbones only)"
+                f"{{}}: model {folder} has no masked-LM head "
+                "(the MLM loss applies to BERT-like backbones only)",
+                "mlm_weight",
             ) from exc
         prefix = head_model.base_model_prefix
         if not hasattr(head_model, prefix):
-            raise SyncseError(f"--mlm-weight: cannot find the encoder of {folder} to share")
+            raise SyncseError(f"{{}}: cannot find the encoder of {folder} to share", "mlm_weight")
         setattr(head_model, prefix, encoder)  # one encoder, two heads
         head_model.tie_weights()
         self.mlm_model = head_model.to(encoder.device)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from syncse.data.files import write_text_atomic
 from syncse.data.jsonl import jsonl_text
+from syncse.data.triplets import WRITTEN
 from syncse.errors import DataError
 
 
@@ -32,7 +33,7 @@ def sick_triplets(senteval_dir: Path) -> list[dict[str, str]]:
     for sentence, by_label in partners.items():
         ent, con = by_label.get("ENTAILMENT"), by_label.get("CONTRADICTION")
         if ent and con:
-            rows.append({"sent0": sentence, "sent1": ent[0], "hard_neg": con[0]})
+            rows.append(dict(zip(WRITTEN.values(), (sentence, ent[0], con[0]), strict=True)))
     return rows
 
 

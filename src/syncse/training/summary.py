@@ -6,7 +6,8 @@ name and the keys are spelled here only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,15 @@ class TrainingSummary(Record):
     best_step: int | None
     #: The trainer's log (loss, learning rate, dev scores by step), for the report's plot.
     log_history: list[dict[str, Any]] = field(default_factory=list)
+    #: The trained `SentenceTransformer`, in memory, as `train` hands it back; not part of
+    #: the JSON record (None when the summary was read back with `load`: load the model with
+    #: `SentenceTransformer(folder)`).
+    model: Any = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "model"
+        }
 
     def save(self, model_dir: Path) -> Path:
         target = Path(model_dir) / TRAINING_SUMMARY_FILE

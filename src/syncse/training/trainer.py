@@ -9,18 +9,23 @@ resume and bf16 without code of our own.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import TrainerCallback
 
-from syncse.data.triplets import TripletData, load_triplets
+from syncse.data.triplets import ROLES, TripletData, load_triplets
 from syncse.errors import SyncseError
+from syncse.progress import progress_enabled
 from syncse.training.config import TrainingConfig
 from syncse.training.summary import TRAINING_SUMMARY_FILE, TrainingSummary
+
+logger = logging.getLogger(__name__)
 
 DEV_METRIC = "eval_sts-dev_spearman_cosine"
 
@@ -33,10 +38,10 @@ def build_dataset(data: TripletData, objective: str):
         # mode) makes the two encodings differ. Distinct sentences only: a repeat in the
         # batch would be a false negative.
         sentences = list(dict.fromkeys(data.anchors))
-        return Dataset.from_dict({"anchor": sentences, "positive": sentences})
-    return Dataset.from_dict(
-        {"anchor": data.anchors, "positive": data.positives, "negative": data.negatives}
-    )
+        return Dataset.from_dict({role: sentences for role in ROLES[:2]})
+    # Pairs have no negative column: each anchor's candidates are then the batch's positives
+    # (in-batch negatives only), which MultipleNegativesRankingLoss does with two columns.
+    return Dataset.from_dict(data.columns())
 
 
 def build_loss(model, config: TrainingConfig) -> torch.nn.Module:
@@ -110,7 +115,10 @@ def build_dev_evaluator(config: TrainingConfig):
     try:
         data_dir = resolve_data_dir(config.data_dir)  # --data-dir, else $SYNCSE_DATA_DIR
     except SyncseError as exc:
-        raise SyncseError(f"eval_steps (--eval-steps) scores STS-B dev: {exc}") from None
+        # The settings of the cause stay settings, so the CLI names both as flags.
+        raise SyncseError(
+            "{} scores STS-B dev: " + exc.template, "eval_steps", *exc.settings
+        ) from None
     pairs = load_stsb_dev(data_dir)
     return ShippedFormEvaluator(
         pairs.left,
@@ -122,7 +130,7 @@ def build_dev_evaluator(config: TrainingConfig):
     )
 
 
-def load_model(config: TrainingConfig, log=print):
+def load_model(config: TrainingConfig):
     """The start model, as the training config describes it (layers, pooling, dropout).
 
     Unsupervised SimCSE's only augmentation is dropout: a backbone whose config has none (the
@@ -143,9 +151,10 @@ def load_model(config: TrainingConfig, log=print):
         and not is_sentence_transformers_folder(Path(resolve_encoder(config.model)))
         and model_dropout(backbone.config) == 0.0
     ):
-        log(
-            f"model {config.model} has no dropout, which unsupervised SimCSE needs: "
-            "training with dropout 0.1 (set --dropout to choose)"
+        logger.info(
+            "model %s has no dropout, which unsupervised SimCSE needs: training with dropout "
+            "0.1 (set dropout, --dropout, to choose)",
+            config.model,
         )
         options = BackboneOptions(config.layers, config.pooling, 0.1)
         model = load_encoder(config.model, device=config.device, options=options)
@@ -175,8 +184,9 @@ def _prepare_out(config: TrainingConfig) -> Path:
     checkpoints = out / "checkpoints"
     if out.exists() and any(out.iterdir()) and not (config.resume or config.overwrite):
         raise SyncseError(
-            f"{out}: output folder is not empty; pass --resume to continue a "
-            "run or --overwrite to start over"
+            f"{out}: output folder is not empty; set {{}} to continue a run or {{}} to start over",
+            "resume=True",
+            "overwrite=True",
         )
     out.mkdir(parents=True, exist_ok=True)
     return checkpoints
@@ -188,13 +198,39 @@ def _expected_steps(config: TrainingConfig, dataset) -> int:
     return int(math.ceil(len(dataset) / config.batch_size) * config.epochs)
 
 
-def train(config: TrainingConfig, log=print, model=None) -> TrainingSummary | None:
-    """Train, save a SentenceTransformer folder to `config.out`, return what was done.
+def train(config: TrainingConfig, model: Any = None) -> TrainingSummary | None:
+    """Train a sentence-embedding model with (un)supervised SimCSE and save it to `config.out`.
 
-    `model` is an already loaded start model (a `SentenceTransformer`) to train in place of
-    loading `config.model`, for callers that hold one (tests, notebooks, benchmarks); it must
-    match `config`'s layers and pooling, which only describe it then. Ranks other than 0 of a
-    distributed run return None (rank 0 saves and reports)."""
+    Supervised SimCSE (`objective="sup"`) learns from triplets (anchor, positive, hard
+    negative) or pairs (anchor, positive; in-batch negatives only); unsupervised SimCSE
+    (`objective="unsup"`) from the anchors alone. The saved folder loads with
+    `SentenceTransformer(config.out)`; its model card ends with the data, the settings and
+    the dev score.
+
+    Args:
+        config: the data (`config.data`: a file, a `save_to_disk` folder, a
+            `datasets.Dataset` or a list of rows; see `load_triplets`), the start model and
+            the hyperparameters.
+        model: an already loaded start model (a `SentenceTransformer`) to train in place of
+            loading `config.model`, for callers that hold one (notebooks, tests,
+            benchmarks); it must match `config`'s layers and pooling, which only describe
+            it then.
+
+    Returns:
+        The `TrainingSummary` (also saved as `syncse_training.json` in the folder), whose
+        `model` is the trained `SentenceTransformer`, ready to encode. Ranks other than 0 of
+        a distributed run return None (rank 0 saves and reports).
+
+    Raises:
+        SyncseError: bad data (naming file and line), or `config.out` not empty without
+            `resume=True` or `overwrite=True`.
+
+    Example:
+        >>> from syncse import TrainingConfig, train
+        >>> summary = train(TrainingConfig(data="data.jsonl", out="models/mine", max_steps=50))
+        >>> summary.model.encode(["A man is playing a guitar."]).shape
+        (1, 384)
+    """
     from sentence_transformers import (
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
@@ -204,18 +240,13 @@ def train(config: TrainingConfig, log=print, model=None) -> TrainingSummary | No
 
     data = load_triplets(config.data, need_pairs=config.objective == "sup")
     if config.limit is not None:
-        data = TripletData(
-            data.anchors[: config.limit],
-            data.positives[: config.limit],
-            data.negatives[: config.limit],
-            data.path,
-        )
+        data = data.head(config.limit)
     dataset = build_dataset(data, config.objective)
     if len(dataset) < 2:
-        raise SyncseError(f"{config.data}: need at least 2 rows for in-batch negatives")
+        raise SyncseError(f"{data.source}: need at least 2 rows for in-batch negatives")
     evaluator = build_dev_evaluator(config)  # a missing dev set fails before the output exists
     checkpoints = _prepare_out(config)
-    model = model if model is not None else load_model(config, log=log)
+    model = model if model is not None else load_model(config)
     # Train on short inputs (SynCSE's 32 tokens) but save and evaluate at the start model's
     # own length: truncation at 32 is a training economy, not a property of the model.
     start_max_length = model.max_seq_length
@@ -268,7 +299,7 @@ def train(config: TrainingConfig, log=print, model=None) -> TrainingSummary | No
         use_cpu=config.device == "cpu" or (distributed and not torch.cuda.is_available()),
         dataloader_drop_last=False,
         dataloader_pin_memory=torch.cuda.is_available(),
-        disable_tqdm=False,
+        disable_tqdm=not progress_enabled(),
     )
     counter = _StepCounter()
     trainer = SentenceTransformerTrainer(
@@ -283,9 +314,9 @@ def train(config: TrainingConfig, log=print, model=None) -> TrainingSummary | No
     if config.resume and checkpoints.exists():
         resume_from = get_last_checkpoint(str(checkpoints))
         if resume_from:
-            log(f"resuming from {resume_from}")
+            logger.info("resuming from %s", resume_from)
     if config.resume and resume_from is None:
-        log("no checkpoint found; starting from the beginning")
+        logger.info("no checkpoint found; starting from the beginning")
     result = trainer.train(resume_from_checkpoint=resume_from)
     if not trainer.is_world_process_zero():
         return None
@@ -297,7 +328,12 @@ def train(config: TrainingConfig, log=print, model=None) -> TrainingSummary | No
         dev_score = evaluator(model)[evaluator.primary_metric] * 100
     summary = TrainingSummary(
         config=config.to_json(),
-        data=data.stats() | {"path": str(data.path), "training_examples": len(dataset)},
+        data=data.stats()
+        | {
+            "path": data.source,
+            "columns": list(data.roles),
+            "training_examples": len(dataset),
+        },
         global_step=trainer.state.global_step,
         resumed_from=resume_from,
         steps_this_run=counter.steps,
@@ -313,6 +349,7 @@ def train(config: TrainingConfig, log=print, model=None) -> TrainingSummary | No
     # Checkpoints (with pickled optimizer and RNG states) exist to resume a killed run; the
     # folder a user ships should hold safetensors and configs only.
     shutil.rmtree(checkpoints, ignore_errors=True)
+    summary.model = model
     return summary
 
 
@@ -332,6 +369,11 @@ def _append_card(out: Path, summary: TrainingSummary) -> None:
         f"- data: `{Path(stats['path']).name}`, {stats['rows']} rows "
         f"({stats['distinct_anchors']} distinct anchors), mean words "
         + ", ".join(f"{k} {v}" for k, v in stats["mean_words"].items()),
+        *(
+            ["- pairs without hard negatives: in-batch negatives only"]
+            if cfg["objective"] == "sup" and "negative" not in stats.get("columns", ROLES)
+            else []
+        ),
         f"- steps: {summary.global_step}, batch {cfg['batch_size']}, lr {cfg['learning_rate']}, "
         f"max length {cfg['max_seq_length']}, seed {cfg['seed']}",
         f"- final training loss: {summary.train_loss:.4f}",

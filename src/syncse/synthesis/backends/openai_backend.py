@@ -49,14 +49,14 @@ def api_key_for(config: OpenAIOptions) -> str:
     if config.api_key_env:
         key = os.environ.get(config.api_key_env)
         if not key:
-            raise SyncseError(f"--api-key-env {config.api_key_env}: that variable is not set")
+            raise SyncseError(f"{{}} {config.api_key_env}: that variable is not set", "api_key_env")
         return key
     if is_openai_endpoint(config.base_url):
         key = os.environ.get(OPENAI_KEY_ENV)
         if not key:
             raise SyncseError(
-                f"no API key: set {OPENAI_KEY_ENV} for OpenAI, or pass --base-url for "
-                "another server"
+                f"no API key: set {OPENAI_KEY_ENV} for OpenAI, or {{}} for another server",
+                "base_url",
             )
         return key
     return LOCAL_PLACEHOLDER_KEY  # local servers accept any key; theirs comes via --api-key-env
@@ -66,8 +66,9 @@ class OpenAIBackend:
     def __init__(self, config: OpenAIOptions) -> None:
         if not config.model:
             raise SyncseError(
-                "--model: name the model the server serves (e.g. the name given to vLLM's "
-                "--served-model-name)"
+                "{}: name the model the server serves (e.g. the name given to vLLM's "
+                "--served-model-name)",
+                "model",
             )
         self._key = api_key_for(config)
         self.config = config
@@ -101,7 +102,8 @@ class OpenAIBackend:
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             raise SyncseError(
                 f"{where}: cannot connect ({type(exc).__name__}); is the server "
-                "running and --base-url right?"
+                "running and {} right?",
+                "base_url",
             ) from exc
         except openai.APIStatusError:
             pass  # some servers do not implement /models; the first completion will tell
