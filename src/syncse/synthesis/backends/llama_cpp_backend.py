@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -195,7 +196,14 @@ class LlamaCppBackend:
                     completion_prompt(request.messages), stop=["\n\n"], **sampling
                 )
                 text = out["choices"][0]["text"]
-        except ValueError as exc:  # e.g. prompt longer than the context window
+        except ValueError as exc:
+            too_long = _CONTEXT_OVERFLOW.search(str(exc))
+            if too_long:  # final for this model and context: no re-run can answer it
+                raise BackendError(
+                    f"input too long for the model's context: {too_long['tokens']} prompt "
+                    f"tokens, context window {too_long['limit']} tokens (n_ctx)",
+                    retryable=False,
+                ) from exc
             raise BackendError(str(exc)[:200]) from exc
         usage = out.get("usage", {})
         return Completion(
@@ -255,6 +263,12 @@ class LlamaCppBackend:
         self._contexts = []
         self._in_use = {}
         self._idle = None
+
+
+#: llama-cpp-python's message for a prompt longer than the context window.
+_CONTEXT_OVERFLOW = re.compile(
+    r"Requested tokens \((?P<tokens>\d+)\) exceed context window of (?P<limit>\d+)"
+)
 
 
 class _StopFlag:
