@@ -105,6 +105,33 @@ def _judge(items: list[dict], model: str) -> list:
     return asyncio.run(run())
 
 
+def _as_filter(rows, key, judged, what) -> dict:
+    """Per set, the judge as a filter: its valid rate, and the blind valid rate of the rows
+    it keeps (what training on the filtered set gets) against that of all rows."""
+    verdicts: dict[tuple[str, int], dict[str, str | None]] = {}
+    for item_id, k in key.items():
+        verdicts.setdefault((k["set"], k["row"]), {})[k["role"]] = judged[(what, item_id)]
+
+    def valid(labels: dict) -> bool:
+        return labels["positive"] == "entailment" and labels["negative"] == "contradiction"
+
+    found = {}
+    for name in sorted({s for s, _ in rows}):
+        ids = [r for r in rows if r[0] == name]
+        kept = [r for r in ids if valid(verdicts[r])]
+        found[name] = {
+            "rows": len(ids),
+            "judge_valid_rate": len(kept) / len(ids),
+            "blind_valid_of_kept": (
+                sum(valid(rows[r]) for r in kept) / len(kept) if kept else None
+            ),
+            "blind_valid_of_all": sum(valid(rows[r]) for r in ids) / len(ids),
+            "judge_agrees_on_valid": sum(valid(verdicts[r]) == valid(rows[r]) for r in ids)
+            / len(ids),
+        }
+    return found
+
+
 def score(out: Path, judge: str | None) -> dict:
     items = {i["id"]: i for i in _jsonl(out / "items.jsonl")}
     key = {k["id"]: k for k in _jsonl(out / "key.jsonl")}
@@ -141,6 +168,7 @@ def score(out: Path, judge: str | None) -> dict:
         verdicts = _judge([items[i] for i in ids], judge)
         bias = calibration_for(f"llama-cpp:{judge}") or {}
         result["judge"] = {"model": judge, "bias": bias}
+        judged: dict[tuple[str, str], str | None] = {}
         for what, use_bias in (("argmax", None), ("calibrated", bias)):
             import math
 
@@ -156,10 +184,12 @@ def score(out: Path, judge: str | None) -> dict:
                     label = v.label
                 agree["all"] += label == labels[item_id]
                 agree[key[item_id]["role"]] += label == labels[item_id]
+                judged[(what, item_id)] = label
             roles = Counter(key[i]["role"] for i in ids)
             result["judge"][what] = {
                 "agreement": agree["all"] / len(ids),
                 **{f"agreement_{r}": agree[r] / roles[r] for r in roles},
+                "sets": _as_filter(rows, key, judged, what),
             }
     (out / "score.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))

@@ -227,3 +227,75 @@ def test_faults_from_the_server_lose_and_duplicate_nothing(tmp_path):
     target = os.environ.get("SYNCSE_FAULT_REPORT")
     if target:
         Path(target).write_text(json.dumps(report, indent=2) + "\n")
+
+
+def _answers_cached(out: Path) -> int:
+    """Answers in the run's response cache so far (0 before the model's first answer)."""
+    import sqlite3
+
+    path = out.with_name(out.name + ".cache.sqlite")
+    if not path.exists():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.OperationalError:  # the table is not there yet
+        return 0
+
+
+def test_ctrl_c_on_the_default_backend_exits_130_and_the_rerun_resumes(tmp_path):
+    """A real SIGINT to the process group (what a terminal's Ctrl-C sends) while the default
+    backend (llama-cpp, SmolLM2) decodes in its worker thread: one `interrupted` line with the
+    resume hint, exit code 130, no crash; the same command then finishes the file. Before the
+    fix the contexts were freed under the running decode: exit -11 in libggml-cpu.so."""
+    n = 4
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("\n".join(_captions(n)) + "\n")
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
+    command += ["--out", str(out), "--examples", "1", "--no-decontaminate"]
+    err_path = tmp_path / "stderr.txt"
+    with err_path.open("wb") as err:  # a file, not a pipe nobody reads while waiting
+        proc = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while _answers_cached(out) < 1 and proc.poll() is None:
+                assert time.monotonic() < deadline, "no answer within 120 s"
+                time.sleep(0.05)
+            assert proc.poll() is None, err_path.read_text()[-2000:]
+            time.sleep(0.3)  # the next answer is being decoded in the worker thread now
+            os.killpg(proc.pid, signal.SIGINT)
+            sent = time.monotonic()
+            code = proc.wait(timeout=60)
+            took = time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    stderr = err_path.read_text(errors="replace")
+    assert code == 130, f"exit code {code}\n{stderr[-2000:]}"
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr, stderr[-2000:]
+    lines = [line for line in stderr.replace("\r", "\n").splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith("interrupted")]
+    assert len(said) == 1, stderr[-2000:]
+    assert lines[-1] == said[0]  # the last word, on a line of its own
+    assert f"{out}" in said[0] and "run the same command again to resume" in said[0]
+    assert took < 30, f"{took:.1f} s from SIGINT to exit"
+    # The same command resumes: every input ends in the output or the rejected file once.
+    final = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stderr[-2000:]
+    accepted = _keys(out)
+    assert len(accepted) == len(set(accepted)), "duplicated rows"
+    rejected = {
+        json.loads(line)["key"]
+        for line in (tmp_path / "out.jsonl.rejected.jsonl").read_text().splitlines()
+        if not json.loads(line)["retryable"]
+    }
+    assert len(set(accepted) | rejected) == n
+    summary = json.loads((tmp_path / "out.jsonl.summary.json").read_text())
+    assert summary["accepted"] + sum(summary["rejected"].values()) == n

@@ -5,6 +5,7 @@ llama-cpp-python's OpenAI-compatible server with a recording proxy in front of i
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from dataclasses import replace
@@ -271,6 +272,45 @@ def test_input_too_long_for_the_model_is_rejected_not_fatal(server, tmp_path):
     assert summary["rejected"] == {"backend_refused_input": 2}
     reasons = {r["reason"] for r in _rows(out.with_name(out.name + ".rejected.jsonl"))}
     assert reasons == {"backend_refused_input"}
+
+
+#: The line of issue 33: under the 10,000-character input cap, over SmolLM2's 2,048 tokens.
+LONG_LINE_CHARS = 9_382
+
+
+@pytest.mark.parametrize("backend", ["llama-cpp", "llama-server"])
+def test_input_longer_than_the_local_models_context_is_rejected_once(tmp_path, syncse_cli, backend):
+    """Too long for the model is final for that model: one rejected row that names the
+    context limit, not retried; the re-run asks nothing and adds no second rejected line."""
+    if backend == "llama-server":
+        from syncse.synthesis.backends.llama_server import find_llama_server
+
+        try:
+            find_llama_server()
+        except SyncseError as exc:
+            if os.environ.get("CI"):
+                raise
+            pytest.skip(f"{exc} (make install builds it)")
+    line = " ".join(SENTENCES * 40)[:LONG_LINE_CHARS]
+    assert len(line) == LONG_LINE_CHARS
+    inputs = tmp_path / "in.txt"
+    inputs.write_text(line + "\n")
+    out = tmp_path / "o.jsonl"
+    argv = ["synthesize", "partial", "--input", inputs, "--out", out, "--backend", backend]
+    argv += ["--examples", "1", "--no-decontaminate"]
+    rejected_file = out.with_name(out.name + ".rejected.jsonl")
+    for run in ("first", "again"):
+        code, err = syncse_cli(*argv)
+        assert code == 0, err[-2000:]
+        rows = _rows(rejected_file)
+        assert len(rows) == 1, f"{run} run: {rows}"
+        summary = json.loads(out.with_name(out.name + ".summary.json").read_text())
+        assert summary["accepted"] == 0
+        assert summary["rejected"] == {"backend_refused_input": 1}, summary
+    row = rows[0]
+    assert row["reason"] == "backend_refused_input" and row["retryable"] is False
+    assert "context" in row["detail"] and "2048" in row["detail"], row["detail"]
+    assert summary["this_run"]["llm_calls"] == 0  # the re-run asked nothing
 
 
 def test_empty_answer_is_neither_cached_nor_final(server, tmp_path):

@@ -450,6 +450,18 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
     )
 
 
+@contextlib.contextmanager
+def _resumable(out: Path) -> Iterator[None]:
+    """Ctrl-C during synthesis: one line saying the rows so far are kept and how to resume,
+    exit code 130. Said here because typer turns a KeyboardInterrupt that leaves a command
+    into a silent exit 130, so `main` never sees it."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        _echo(f"interrupted: the rows so far are in {out}; run the same command again to resume")
+        raise typer.Exit(130) from None
+
+
 def _report(summary: SynthesisSummary, fmt: str, out: Path) -> None:
     if fmt == "csv":
         from syncse.synthesis.export import export_csv
@@ -506,7 +518,9 @@ def synthesize_partial_cmd(
 
     config = _synthesis_config(locals(), limit=limit)
     sentences = read_sentences(input, column)
-    _report(synthesize_partial(config, sentences), format, out)
+    with _resumable(out):
+        summary = synthesize_partial(config, sentences)
+    _report(summary, format, out)
 
 
 @synthesize_app.command("scratch")
@@ -561,16 +575,17 @@ def synthesize_scratch_cmd(
     if n < 1:
         raise SyncseError("--n must be at least 1")
     config = _synthesis_config(locals())
-    summary = synthesize_scratch(
-        config,
-        n,
-        genres,
-        topics,
-        domain,
-        per_call,
-        temperature=generation_temperature,
-        split_sentences=split_sentences,
-    )
+    with _resumable(out):
+        summary = synthesize_scratch(
+            config,
+            n,
+            genres,
+            topics,
+            domain,
+            per_call,
+            temperature=generation_temperature,
+            split_sentences=split_sentences,
+        )
     _report(summary, format, out)
 
 

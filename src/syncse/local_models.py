@@ -154,6 +154,10 @@ def _c_output_to(log: Path) -> Iterator[Path]:
         try:
             yield log
         finally:
+            # llama-cpp-python's log callback writes through Python's buffered sys.stderr:
+            # flush it into the log before the descriptors go back.
+            sys.stdout.flush()
+            sys.stderr.flush()
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
             for fd in saved:

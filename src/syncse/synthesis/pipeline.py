@@ -27,7 +27,7 @@ from syncse.synthesis.checks import EncoderAgreement, JudgeCheck, NLICheck, RowC
 from syncse.synthesis.config import SynthesisConfig
 from syncse.synthesis.filters import read_exclude_file
 from syncse.synthesis.judge import LLMJudge
-from syncse.synthesis.nli import AnchorJudge, NLIJudge, calibration_for
+from syncse.synthesis.nli import AnchorJudge, NLIJudge
 from syncse.synthesis.parsing import parse_list, split_sentences
 from syncse.synthesis.pools import load_pools, read_word_list
 from syncse.synthesis.rows import input_key
@@ -168,7 +168,7 @@ class _Session:
             self._judge_caller = CachedCaller(judge_backend, self.cache)
             ask, judge_id = self._judge_caller.ask, judge_backend.backend_id
         anchors = AnchorJudge(ask, seed) if self.scratch else None
-        return NLICheck(NLIJudge(ask, seed, calibration_for(judge_id)), judge_id, anchors)
+        return NLICheck(NLIJudge(ask, seed), judge_id, anchors)
 
     def _warn(self, note: str) -> None:
         self.notes.append(note)

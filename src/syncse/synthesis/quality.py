@@ -18,7 +18,7 @@ from syncse.data.sampling import subsample_indices
 from syncse.synthesis.backends import BackendConfig, create_backend
 from syncse.synthesis.caller import CachedCaller
 from syncse.synthesis.checks import nli_rates
-from syncse.synthesis.nli import AnchorJudge, NLIJudge, calibration_for
+from syncse.synthesis.nli import AnchorJudge, NLIJudge
 from syncse.synthesis.store import ResponseCache
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ async def _judge_rows(
     await client.check()
     cache = ResponseCache(cache_path)
     caller = CachedCaller(client, cache)
-    judge = NLIJudge(caller.ask, bias=calibration_for(client.backend_id))
+    judge = NLIJudge(caller.ask)
     anchor_judge = AnchorJudge(caller.ask)
     labels: Counter[tuple[str | None, str | None]] = Counter()
     anchors: Counter[str | None] = Counter()

@@ -32,7 +32,7 @@ from syncse.synthesis.checks import (
 )
 from syncse.synthesis.config import BackendConfig, FilterConfig
 from syncse.synthesis.judge import LLMJudge
-from syncse.synthesis.nli import NLIJudge, calibration_for
+from syncse.synthesis.nli import NLIJudge
 from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResponseCache
 from syncse.synthesis.summary import FilterSummary
@@ -98,8 +98,7 @@ async def _run(
             judge_check = JudgeCheck(LLMJudge(caller.ask, load_pools(pools).examples, seed))
             checks.append(judge_check)
         if filters.nli_judge and caller is not None and backend is not None:
-            bias = calibration_for(backend.backend_id)
-            nli_check = NLICheck(NLIJudge(caller.ask, seed, bias), backend.backend_id)
+            nli_check = NLICheck(NLIJudge(caller.ask, seed), backend.backend_id)
             checks.append(nli_check)
         try:
             kept, rejected = await _filter(rows, checks)

@@ -266,4 +266,7 @@ class ResponseCache:
             self.db.commit()
 
     def close(self) -> None:
-        self.db.close()
+        # Under the lock: after Ctrl-C a cancelled call's `get`/`put` may still be running in
+        # its worker thread, and sqlite3 must not close the connection in the middle of it.
+        with self._lock:
+            self.db.close()
