@@ -139,35 +139,78 @@ def test_missing_binary_is_named(tmp_path, syncse_cli, monkeypatch):
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "kill-9"])
+def _answered(out: Path) -> bool:
+    """Whether the run's response cache holds an answer (the server is up and answering)."""
+    import sqlite3
+
+    path = out.with_name(out.name + ".cache.sqlite")
+    if not path.exists():
+        return False
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] > 0
+        finally:
+            db.close()
+    except sqlite3.OperationalError:  # the table is not there yet
+        return False
+
+
+@pytest.mark.parametrize("how", ["ctrl-c-while-loading", "ctrl-c", "kill-9"])
 def test_the_server_stops_with_syncse(binary, tmp_path, how):
-    """Ctrl-C (SIGINT to the process group, as a terminal sends it) and kill -9 of syncse
-    both leave no llama-server behind."""
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) while the server loads
+    its model or mid-run, and kill -9 of syncse, all leave no llama-server behind; Ctrl-C ends
+    with one `interrupted` line and exit code 130.
+
+    While loading: the SIGINT reaches the server too, and syncse's wait for /health used to
+    block the event loop, deaf to the cancellation `asyncio.run` makes of a SIGINT: it
+    reported the server's death as an error ("llama-server exited with code -2 while
+    loading", exit 2), and a server that outlived the SIGINT without answering kept it
+    polling for up to 120 s."""
     inputs = tmp_path / "in.txt"
     inputs.write_text("\n".join(CAPTIONS * 10) + "\n")
+    out = tmp_path / "o.jsonl"
     command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
-    command += ["--out", str(tmp_path / "o.jsonl"), "--backend", "llama-server"]
+    command += ["--out", str(out), "--backend", "llama-server"]
     command += ["--no-decontaminate", "--block-size", "1"]
-    proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    deadline = time.monotonic() + 120
-    servers: list[int] = []
-    while not servers and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-        servers = _servers_of(proc.pid)
-    assert servers, "syncse never started llama-server"
-    time.sleep(3)  # mid-run: the model is loaded and answering
-    if how == "ctrl-c":
-        os.killpg(proc.pid, signal.SIGINT)
-    else:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    err_path = tmp_path / "stderr.txt"
+    with err_path.open("wb") as err:  # a file, not a pipe nobody reads while waiting
+        proc = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 120
+            servers: list[int] = []
+            while not servers and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.01)
+                servers = _servers_of(proc.pid)
+            assert servers, "syncse never started llama-server"
+            if how == "ctrl-c":  # mid-run: the model is loaded and answering
+                while not _answered(out) and time.monotonic() < deadline:
+                    assert proc.poll() is None, err_path.read_text()[-2000:]
+                    time.sleep(0.05)
+            if how == "kill-9":
+                time.sleep(3)  # mid-run
+                proc.send_signal(signal.SIGKILL)
+            else:
+                os.killpg(proc.pid, signal.SIGINT)
+            code = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in servers):
         time.sleep(0.2)
     alive = [p for p in servers if _alive(p)]
     assert alive == [], f"llama-server {alive} outlived syncse ({how})"
+    if how != "kill-9":
+        stderr = err_path.read_text(errors="replace")
+        assert code == 130, f"exit code {code}\n{stderr[-2000:]}"
+        lines = [line for line in stderr.replace("\r", "\n").splitlines() if line.strip()]
+        said = [line for line in lines if line.startswith("interrupted")]
+        assert len(said) == 1 and lines[-1] == said[0], stderr[-2000:]
+        assert "Traceback" not in stderr and "error:" not in stderr, stderr[-2000:]
 
 
 def _alive(pid: int) -> bool:

@@ -458,7 +458,8 @@ def _resumable(out: Path) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        _echo(f"interrupted: the rows so far are in {out}; run the same command again to resume")
+        kept = f"the rows so far are in {out}" if out.exists() else "no row was written yet"
+        _echo(f"interrupted: {kept}; run the same command again to resume")
         raise typer.Exit(130) from None
 
 

@@ -116,8 +116,15 @@ class LlamaServerProcess:
             *shlex.split(os.environ.get(EXTRA_ARGS_ENV, "")),
         ]
 
-    def start(self) -> str:
-        """Start the server and return its base URL once /health answers 200."""
+    async def start(self) -> str:
+        """Start the server and return its base URL once /health answers 200.
+
+        A coroutine that waits with `asyncio.sleep`, so a Ctrl-C during the model's loading
+        ends the wait at once: `asyncio.run` answers SIGINT by cancelling the main task, and a
+        wait that blocked the event loop (as this one did, with `time.sleep`) never saw that
+        cancellation. It went on polling a server the same SIGINT had reached until the server
+        died ("exited with code -2 while loading", exit 2 instead of 130) or, for a server
+        that survives the SIGINT without answering, for `startup_timeout` (120 s)."""
         from syncse.synthesis.backends.llama_cpp_python_server import free_port
 
         self.port = free_port()
@@ -129,16 +136,26 @@ class LlamaServerProcess:
             preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
+        try:
+            return await self._wait_until_healthy()
+        except BaseException:  # an error, or Ctrl-C (CancelledError) while it loads
+            self.stop()
+            raise
+
+    async def _wait_until_healthy(self) -> str:
+        assert self.proc is not None
         deadline = time.monotonic() + self.startup_timeout
         health = f"http://127.0.0.1:{self.port}/health"
         while True:
+            # First in each round: a Ctrl-C that came while the last poll ran ends the wait
+            # here, before its effect on the server (killed by the same SIGINT) is reported
+            # as the server's failure.
+            await asyncio.sleep(0.2)
             if self.proc.poll() is not None:
-                message = (
+                raise SyncseError(
                     f"llama-server exited with code {self.proc.returncode} while loading "
                     f"{self.model.name}: {self._last_line()}"
                 )
-                self.stop()
-                raise SyncseError(message)
             try:
                 with urllib.request.urlopen(health, timeout=2) as response:
                     if response.status == 200:
@@ -146,12 +163,10 @@ class LlamaServerProcess:
             except (urllib.error.URLError, OSError):
                 pass  # not listening yet, or 503 while the model loads
             if time.monotonic() > deadline:
-                self.stop()
                 raise SyncseError(
                     f"llama-server did not answer /health within {self.startup_timeout:.0f} s "
                     f"(log: {self._log.name})"
                 )
-            time.sleep(0.2)
 
     def _last_line(self) -> str:
         self._log.flush()
@@ -217,7 +232,7 @@ class LlamaServerBackend:
             self._server = server
             # Started from this (the main) thread on purpose, not a worker thread: the child
             # is told to die with the thread that started it (see `_die_with_parent`).
-            url = server.start()
+            url = await server.start()
             client_config = OpenAIOptions(
                 model=ALIAS,
                 base_url=url,
