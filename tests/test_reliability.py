@@ -234,12 +234,14 @@ def test_ctrl_c_on_the_default_backend_exits_130_and_the_rerun_resumes(tmp_path)
     backend (llama-cpp, SmolLM2) decodes in its worker thread: one `interrupted` line with the
     resume hint, exit code 130, no crash; the same command then finishes the file. Before the
     fix the contexts were freed under the running decode: exit -11 in libggml-cpu.so."""
-    n = 4
+    # Enough work that the run is still decoding when the signal lands, on an idle machine
+    # too: per-call prompts (block size 1) are not served from the cached prefix.
+    n = 12
     inputs = tmp_path / "in.txt"
     inputs.write_text("\n".join(_captions(n)) + "\n")
     out = tmp_path / "out.jsonl"
     command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
-    command += ["--out", str(out), "--examples", "1", "--no-decontaminate"]
+    command += ["--out", str(out), "--examples", "3", "--block-size", "1", "--no-decontaminate"]
     from ctrl_c import answers_cached, start_interruptible
 
     err_path = tmp_path / "stderr.txt"
