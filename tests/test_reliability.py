@@ -242,9 +242,9 @@ def test_ctrl_c_on_the_default_backend_exits_130_and_the_rerun_resumes(tmp_path)
     out = tmp_path / "out.jsonl"
     command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
     command += ["--out", str(out), "--examples", "3", "--block-size", "1", "--no-decontaminate"]
+    err_path = tmp_path / "stderr.txt"
     from ctrl_c import answers_cached, start_interruptible
 
-    err_path = tmp_path / "stderr.txt"
     with err_path.open("wb") as err:  # a file, not a pipe nobody reads while waiting
         proc = start_interruptible(command, err)
         try:
