@@ -21,6 +21,8 @@ import pytest
 from syncse.errors import SyncseError
 from syncse.synthesis.backends.llama_server import BINARY_ENV, find_llama_server
 
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+
 CAPTIONS = [
     "A man is riding a horse on the beach.",
     "A woman is cooking pasta in a kitchen.",
@@ -139,23 +141,6 @@ def test_missing_binary_is_named(tmp_path, syncse_cli, monkeypatch):
     assert "Traceback" not in err
 
 
-def _answered(out: Path) -> bool:
-    """Whether the run's response cache holds an answer (the server is up and answering)."""
-    import sqlite3
-
-    path = out.with_name(out.name + ".cache.sqlite")
-    if not path.exists():
-        return False
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-        try:
-            return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] > 0
-        finally:
-            db.close()
-    except sqlite3.OperationalError:  # the table is not there yet
-        return False
-
-
 @pytest.mark.parametrize("how", ["ctrl-c-while-loading", "ctrl-c", "kill-9"])
 def test_the_server_stops_with_syncse(binary, tmp_path, how):
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) while the server loads
@@ -166,18 +151,20 @@ def test_the_server_stops_with_syncse(binary, tmp_path, how):
     block the event loop, deaf to the cancellation `asyncio.run` makes of a SIGINT: it
     reported the server's death as an error ("llama-server exited with code -2 while
     loading", exit 2), and a server that outlived the SIGINT without answering kept it
-    polling for up to 120 s."""
+    polling for up to 120 s. The child is started with SIGINT's default action
+    (`start_interruptible`): run from a background shell, the test used to send a SIGINT the
+    child ignored, and passed or timed out depending on how fast the whole run went."""
     inputs = tmp_path / "in.txt"
     inputs.write_text("\n".join(CAPTIONS * 10) + "\n")
     out = tmp_path / "o.jsonl"
     command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
     command += ["--out", str(out), "--backend", "llama-server"]
     command += ["--no-decontaminate", "--block-size", "1"]
+    from ctrl_c import answers_cached, start_interruptible
+
     err_path = tmp_path / "stderr.txt"
     with err_path.open("wb") as err:  # a file, not a pipe nobody reads while waiting
-        proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
-        )
+        proc = start_interruptible(command, err)
         try:
             deadline = time.monotonic() + 120
             servers: list[int] = []
@@ -186,7 +173,7 @@ def test_the_server_stops_with_syncse(binary, tmp_path, how):
                 servers = _servers_of(proc.pid)
             assert servers, "syncse never started llama-server"
             if how == "ctrl-c":  # mid-run: the model is loaded and answering
-                while not _answered(out) and time.monotonic() < deadline:
+                while not answers_cached(out) and time.monotonic() < deadline:
                     assert proc.poll() is None, err_path.read_text()[-2000:]
                     time.sleep(0.05)
             if how == "kill-9":
@@ -211,6 +198,41 @@ def test_the_server_stops_with_syncse(binary, tmp_path, how):
         said = [line for line in lines if line.startswith("interrupted")]
         assert len(said) == 1 and lines[-1] == said[0], stderr[-2000:]
         assert "Traceback" not in stderr and "error:" not in stderr, stderr[-2000:]
+
+
+def test_a_server_that_dies_mid_run_stops_the_run(binary, tmp_path):
+    """The server killed under a running synthesis (a crash, the OOM killer): one error line
+    naming it and exit code 2, not every input left turned into a retryable backend error
+    after the client's retries against the closed port, with exit code 0."""
+    from ctrl_c import answers_cached
+
+    inputs = tmp_path / "in.txt"
+    inputs.write_text("\n".join(f"{c} ({n})" for n in range(5) for c in CAPTIONS) + "\n")
+    out = tmp_path / "o.jsonl"
+    command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
+    command += ["--out", str(out), "--backend", "llama-server", "--no-decontaminate"]
+    command += ["--block-size", "1", "--max-retries", "1"]
+    err_path = tmp_path / "stderr.txt"
+    with err_path.open("wb") as err:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            deadline = time.monotonic() + 120
+            while not answers_cached(out) and time.monotonic() < deadline:
+                assert proc.poll() is None, err_path.read_text()[-2000:]
+                time.sleep(0.05)
+            for server in _servers_of(proc.pid):
+                os.kill(server, signal.SIGKILL)
+            code = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    stderr = err_path.read_text(errors="replace")
+    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1, stderr[-2000:]
+    assert "llama-server exited with code -9" in errors[0]
+    rejected = out.with_name(out.name + ".rejected.jsonl").read_text().splitlines()
+    assert sum('"backend_error"' in line for line in rejected) <= 2  # one call per slot
 
 
 def _alive(pid: int) -> bool:

@@ -229,23 +229,6 @@ def test_faults_from_the_server_lose_and_duplicate_nothing(tmp_path):
         Path(target).write_text(json.dumps(report, indent=2) + "\n")
 
 
-def _answers_cached(out: Path) -> int:
-    """Answers in the run's response cache so far (0 before the model's first answer)."""
-    import sqlite3
-
-    path = out.with_name(out.name + ".cache.sqlite")
-    if not path.exists():
-        return 0
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
-        try:
-            return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.OperationalError:  # the table is not there yet
-        return 0
-
-
 def test_ctrl_c_on_the_default_backend_exits_130_and_the_rerun_resumes(tmp_path):
     """A real SIGINT to the process group (what a terminal's Ctrl-C sends) while the default
     backend (llama-cpp, SmolLM2) decodes in its worker thread: one `interrupted` line with the
@@ -260,13 +243,13 @@ def test_ctrl_c_on_the_default_backend_exits_130_and_the_rerun_resumes(tmp_path)
     command = [sys.executable, "-m", "syncse", "synthesize", "partial", "--input", str(inputs)]
     command += ["--out", str(out), "--examples", "3", "--block-size", "1", "--no-decontaminate"]
     err_path = tmp_path / "stderr.txt"
+    from ctrl_c import answers_cached, start_interruptible
+
     with err_path.open("wb") as err:  # a file, not a pipe nobody reads while waiting
-        proc = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
-        )
+        proc = start_interruptible(command, err)
         try:
             deadline = time.monotonic() + 120
-            while _answers_cached(out) < 1 and proc.poll() is None:
+            while answers_cached(out) < 1 and proc.poll() is None:
                 assert time.monotonic() < deadline, "no answer within 120 s"
                 time.sleep(0.05)
             assert proc.poll() is None, err_path.read_text()[-2000:]

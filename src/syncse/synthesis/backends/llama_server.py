@@ -6,8 +6,9 @@ batches the next token of every busy slot into one forward pass (continuous batc
 slots) and keeps each slot's prompt in its KV cache, so `--block-size` ordering (one shared
 prompt prefix per block) is reused per slot. syncse starts it on 127.0.0.1 on a free port,
 waits for `/health`, talks to it through the `openai` backend (the same client, retries and
-error handling as any hosted API) and stops it on exit, on an error and on Ctrl-C (the server
-is in the terminal's process group, and `aclose` and an `atexit` hook terminate it).
+error handling as any hosted API) and stops it on exit, on an error and on Ctrl-C (`aclose`
+and an `atexit` hook terminate it; the server runs in a session of its own, so a Ctrl-C reaches
+syncse only, which then stops it).
 
 The binary is not on PyPI (no registry package ships `llama-server`; see docs/synthesis.md),
 so `make install` compiles it from the llama.cpp sources inside llama-cpp-python's own sdist,
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from syncse.errors import SyncseError
 from syncse.local_models import get_preset
-from syncse.synthesis.backends.base import ChatRequest, Completion
+from syncse.synthesis.backends.base import BackendError, ChatRequest, Completion
 from syncse.synthesis.config import LlamaServerOptions, OpenAIOptions
 
 #: Where a user's own build can be named; otherwise the venv's, then PATH.
@@ -133,6 +134,14 @@ class LlamaServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            # Out of the terminal's process group: Ctrl-C reaches syncse only, which stops the
+            # server itself (`aclose`, or `start` when it comes while the model loads). In the
+            # group, the server got the same SIGINT and raced syncse: killed while loading
+            # (reported as its failure), a lost or hanging shutdown that needed SIGKILL 10 s
+            # later, a segfault; and where syncse ignores SIGINT (started in the background
+            # by a shell without job control) the server still stopped on it, and syncse went
+            # on retrying every input against the closed port.
+            start_new_session=True,
             preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
@@ -245,7 +254,22 @@ class LlamaServerBackend:
     async def complete(self, request: ChatRequest) -> Completion:
         await self.check()
         assert self._client is not None
-        return await self._client.complete(request)
+        self._check_alive()
+        try:
+            return await self._client.complete(request)
+        except BackendError:
+            self._check_alive()  # refused or cut off because the server is gone
+            raise
+
+    def _check_alive(self) -> None:
+        """Stop the run when the server has exited (crashed, killed): no retry brings it
+        back, and otherwise every input left was rejected as a retryable backend error, each
+        after all the client's retries against the closed port, and the run ended with exit
+        code 0."""
+        server = self._server
+        if server is not None and server.proc is not None and server.proc.poll() is not None:
+            code = server.proc.returncode
+            raise SyncseError(f"llama-server exited with code {code}: {server._last_line()}")
 
     async def aclose(self) -> None:
         if self._client is not None:
