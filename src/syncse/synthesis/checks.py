@@ -138,16 +138,17 @@ class NLICheck:
 
     def summary(self) -> dict[str, Any]:
         """The rates over every row this check judged (kept and rejected alike)."""
-        found = nli_rates(self.labels, self.judge_id)
-        judged = sum(self.anchor_labels.values())
-        if judged:
-            found["bad_anchor_rate"] = 1 - self.anchor_labels["yes"] / judged
-        return found
+        return nli_rates(self.labels, self.judge_id, self.anchor_labels)
 
 
-def nli_rates(labels: Counter[tuple[str | None, str | None]], judge_id: str) -> dict[str, Any]:
+def nli_rates(
+    labels: Counter[tuple[str | None, str | None]],
+    judge_id: str,
+    anchors: Counter[str | None] | None = None,
+) -> dict[str, Any]:
     """Valid-triplet, false-negative and positive-not-entailed rates from (positive label,
-    negative label) counts, with a 95% interval for the valid rate (Wilson)."""
+    negative label) counts, with a 95% interval for the valid rate (Wilson); with anchor
+    verdicts (scratch), the share of anchors that are not a standalone sentence."""
     n = sum(labels.values())
     if not n:
         return {"judge": judge_id, "rows_judged": 0}
@@ -155,7 +156,7 @@ def nli_rates(labels: Counter[tuple[str | None, str | None]], judge_id: str) -> 
     pos_ok = sum(c for (p, _), c in labels.items() if p == "entailment")
     neg_ok = sum(c for (_, q), c in labels.items() if q == "contradiction")
     neg_ent = sum(c for (_, q), c in labels.items() if q == "entailment")
-    return {
+    rates = {
         "judge": judge_id,
         "rows_judged": n,
         "valid_rate": valid / n,
@@ -165,6 +166,9 @@ def nli_rates(labels: Counter[tuple[str | None, str | None]], judge_id: str) -> 
         "negative_contradicts_rate": neg_ok / n,
         "negative_entailed_rate": neg_ent / n,
     }
+    if anchors:
+        rates["bad_anchor_rate"] = 1 - anchors["yes"] / sum(anchors.values())
+    return rates
 
 
 def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:

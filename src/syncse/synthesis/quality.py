@@ -17,7 +17,7 @@ from typing import Any
 from syncse.data.sampling import subsample_indices
 from syncse.synthesis.backends import BackendConfig, create_backend
 from syncse.synthesis.caller import CachedCaller
-from syncse.synthesis.checks import nli_rates
+from syncse.synthesis.checks import NLICheck, nli_rates
 from syncse.synthesis.nli import AnchorJudge, NLIJudge
 from syncse.synthesis.store import ResponseCache
 
@@ -39,10 +39,7 @@ def recorded_rates(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
                 anchors[found["anchor"].get("label")] += 1
     if not labels:
         return None
-    rates = nli_rates(labels, "+".join(judges)) | {"source": "recorded in the rows"}
-    if anchors:
-        rates["bad_anchor_rate"] = 1 - anchors["yes"] / sum(anchors.values())
-    return rates
+    return nli_rates(labels, "+".join(judges), anchors) | {"source": "recorded in the rows"}
 
 
 async def _judge_rows(
@@ -55,29 +52,21 @@ async def _judge_rows(
     await client.check()
     cache = ResponseCache(cache_path)
     caller = CachedCaller(client, cache)
-    judge = NLIJudge(caller.ask)
-    anchor_judge = AnchorJudge(caller.ask)
-    labels: Counter[tuple[str | None, str | None]] = Counter()
-    anchors: Counter[str | None] = Counter()
+    # The same check that filters rows, so a measured rate is what a filter would keep.
+    anchors = AnchorJudge(caller.ask) if judge_anchors else None
+    check = NLICheck(NLIJudge(caller.ask), client.backend_id, anchors)
     try:
         for i, (anchor, positive, negative) in enumerate(triplets, start=1):
-            if judge_anchors:
-                anchors[(await anchor_judge.label(anchor)).label] += 1
-            pos = await judge.label(anchor, positive)
-            neg = await judge.label(anchor, negative)
-            labels[(pos.label, neg.label)] += 1
+            await check.check(anchor, positive, negative)
             if i % 50 == 0:
                 logger.info("NLI judge: %d/%d rows", i, len(triplets))
     finally:
         await client.aclose()
         cache.close()
-    rates = nli_rates(labels, client.backend_id) | {
+    return check.summary() | {
         "llm_calls": caller.usage.calls,
         "cache_hits": caller.usage.cache_hits,
     }
-    if anchors:
-        rates["bad_anchor_rate"] = 1 - anchors["yes"] / sum(anchors.values())
-    return rates
 
 
 def judge_rates(
