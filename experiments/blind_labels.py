@@ -22,13 +22,15 @@ the same items, with and without its shipped calibration (verdicts are cached).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
 from collections import Counter
 from pathlib import Path
 
+from nli_judge_sick import biased_labels, judge_split  # the same judge and decision rule
+
 ROOT = Path(__file__).resolve().parents[1]
-LABEL_CHOICES = ("entailment", "neutral", "contradiction")
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -80,29 +82,6 @@ def make(sets: list[str], rows: int, sick: int, out: Path, seed: int) -> None:
     _write(out / "items.jsonl", [{"id": f"i{n:04d}"} | items[i] for n, i in enumerate(order)])
     _write(out / "key.jsonl", [{"id": f"i{n:04d}"} | key[i] for n, i in enumerate(order)])
     print(f"{len(items)} items in {out / 'items.jsonl'}; key in {out / 'key.jsonl'}")
-
-
-def _judge(items: list[dict], model: str) -> list:
-    import asyncio
-
-    from syncse.data.locations import cache_dir
-    from syncse.synthesis.backends import BackendConfig, create_backend
-    from syncse.synthesis.caller import CachedCaller
-    from syncse.synthesis.nli import NLIJudge
-    from syncse.synthesis.store import ResponseCache
-
-    async def run():
-        backend = create_backend(BackendConfig(kind="llama-cpp", model=model))
-        await backend.check()
-        cache = ResponseCache(cache_dir() / "nli-judge" / f"{model}.sqlite")
-        judge = NLIJudge(CachedCaller(backend, cache).ask)
-        try:
-            return [await judge.label(i["premise"], i["hypothesis"]) for i in items]
-        finally:
-            await backend.aclose()
-            cache.close()
-
-    return asyncio.run(run())
 
 
 def _as_filter(rows, key, judged, what) -> dict:
@@ -165,23 +144,20 @@ def score(out: Path, judge: str | None) -> dict:
         from syncse.synthesis.nli import calibration_for
 
         ids = sorted(items)
-        verdicts = _judge([items[i] for i in ids], judge)
+        verdicts, _, _ = asyncio.run(
+            judge_split(
+                judge, [items[i]["premise"] for i in ids], [items[i]["hypothesis"] for i in ids]
+            )
+        )
         bias = calibration_for(f"llama-cpp:{judge}") or {}
         result["judge"] = {"model": judge, "bias": bias}
         judged: dict[tuple[str, str], str | None] = {}
-        for what, use_bias in (("argmax", None), ("calibrated", bias)):
-            import math
-
+        for what, decided in (
+            ("argmax", [v.label for v in verdicts]),
+            ("calibrated", biased_labels(verdicts, bias)),
+        ):
             agree: Counter[str] = Counter()
-            for item_id, v in zip(ids, verdicts, strict=True):
-                if use_bias and v.probabilities:
-                    score_of = {
-                        k: math.log(max(v.probabilities[k], 1e-12)) + use_bias.get(k, 0.0)
-                        for k in LABEL_CHOICES
-                    }
-                    label = max(score_of, key=score_of.get)
-                else:
-                    label = v.label
+            for item_id, label in zip(ids, decided, strict=True):
                 agree["all"] += label == labels[item_id]
                 agree[key[item_id]["role"]] += label == labels[item_id]
                 judged[(what, item_id)] = label
