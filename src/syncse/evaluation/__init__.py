@@ -6,8 +6,9 @@ themselves bring numpy, scipy and scikit-learn.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from syncse.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from syncse.evaluation.runner import EvaluationConfig, evaluate_model, write_results
@@ -37,7 +38,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'syncse.evaluation' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

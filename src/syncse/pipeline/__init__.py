@@ -5,8 +5,9 @@ Names are imported on first use (PEP 562), so `syncse report` loads only what it
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from syncse.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from syncse.pipeline.config import RunConfig, load_run_config, run_config_from_dict
@@ -26,7 +27,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'syncse.pipeline' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,8 +6,9 @@ the typed configs work without the `synthesis` extra (openai, llama-cpp-python, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from syncse.lazy import lazy_exports
 from syncse.synthesis.config import BackendConfig, FilterConfig, SamplingConfig, SynthesisConfig
 
 if TYPE_CHECKING:
@@ -23,9 +24,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in ("synthesize_partial", "synthesize_scratch"):
-        from syncse.synthesis import pipeline
-
-        return getattr(pipeline, name)
-    raise AttributeError(f"module 'syncse.synthesis' has no attribute {name!r}")
+_EXPORTS = {
+    "synthesize_partial": "syncse.synthesis.pipeline",
+    "synthesize_scratch": "syncse.synthesis.pipeline",
+}
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -5,8 +5,9 @@ Names are imported on first use (PEP 562), so the typed `TrainingConfig` loads w
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from syncse.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from syncse.data.triplets import TripletData, load_triplets
@@ -27,7 +28,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'syncse.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)
