@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from syncse.errors import SyncseError
-from syncse.synthesis.backends.llama_server import BINARY_ENV, find_llama_server
+from syncse.synthesis.backends.llama_server import BINARY_ENV
 
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
@@ -32,13 +31,8 @@ CAPTIONS = [
 
 
 @pytest.fixture(scope="module")
-def binary() -> Path:
-    try:
-        return find_llama_server()
-    except SyncseError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{exc} (make install builds it)")
+def binary(llama_server_binary) -> Path:
+    return llama_server_binary
 
 
 def _servers_of(pid: int) -> list[int]:

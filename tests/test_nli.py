@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
@@ -109,17 +108,10 @@ def test_a_server_without_logprobs_falls_back_to_the_answer_text():
     assert verdict_from(Completion(text="Sure! Here"), "k").label is None
 
 
-def test_llama_server_offers_logprobs_and_agrees_with_the_in_process_judge(tmp_path):
+def test_llama_server_offers_logprobs_and_agrees_with_the_in_process_judge(
+    tmp_path, llama_server_binary
+):
     """Through the OpenAI-compatible path (the real llama-server syncse starts)."""
-    from syncse.errors import SyncseError
-    from syncse.synthesis.backends.llama_server import find_llama_server
-
-    try:
-        find_llama_server()
-    except SyncseError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"{exc} (make install builds it)")
 
     async def through_server():
         backend = create_backend(BackendConfig(kind="llama-server", model="smollm2-135m"))

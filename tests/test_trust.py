@@ -279,18 +279,13 @@ LONG_LINE_CHARS = 9_382
 
 
 @pytest.mark.parametrize("backend", ["llama-cpp", "llama-server"])
-def test_input_longer_than_the_local_models_context_is_rejected_once(tmp_path, syncse_cli, backend):
+def test_input_longer_than_the_local_models_context_is_rejected_once(
+    tmp_path, syncse_cli, backend, request
+):
     """Too long for the model is final for that model: one rejected row that names the
     context limit, not retried; the re-run asks nothing and adds no second rejected line."""
     if backend == "llama-server":
-        from syncse.synthesis.backends.llama_server import find_llama_server
-
-        try:
-            find_llama_server()
-        except SyncseError as exc:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"{exc} (make install builds it)")
+        request.getfixturevalue("llama_server_binary")
     line = " ".join(SENTENCES * 40)[:LONG_LINE_CHARS]
     assert len(line) == LONG_LINE_CHARS
     inputs = tmp_path / "in.txt"
@@ -479,7 +474,6 @@ def test_atomic_write_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
 
 
 def test_atomic_writes_follow_the_umask_like_every_other_output(tmp_path):
-    import os
     import stat
 
     from syncse.data import files
