@@ -4,7 +4,9 @@ The models are the real ones from the registry packages (installed by `make inst
 """
 
 import asyncio
+import ctypes
 import hashlib
+import sys
 
 import pytest
 
@@ -48,10 +50,24 @@ def test_assembly_verifies_the_checksum_and_never_leaves_a_bad_file(tmp_path, mo
     assert assemble_chunks(parts, target, good) == target
 
 
-def test_requantize_writes_the_new_format_once_and_quietly(tmp_path, capfd, caplog):
+def test_requantize_writes_the_new_format_once_and_quietly(tmp_path, capfd, caplog, request):
     from gguf import GGUFReader
 
     caplog.set_level("INFO", logger="syncse")
+    # llama.cpp's log reaches Python through a callback that prints to sys.stderr (under
+    # pytest, not fd 2) unless something in the process quietened it; make it print, as it
+    # did under CI, and put llama-cpp-python's own callback back afterwards.
+    import llama_cpp
+    from llama_cpp import _logger
+
+    @llama_cpp.llama_log_callback
+    def printing(level, text, user_data):
+        print(text.decode(errors="replace"), end="", file=sys.stderr)
+
+    llama_cpp.llama_log_set(printing, ctypes.c_void_p(0))
+    request.addfinalizer(
+        lambda: llama_cpp.llama_log_set(_logger.llama_log_callback, ctypes.c_void_p(0))
+    )
     source = resolve_gguf("smollm2-135m")  # Q4_1; Q4_0 is the quickest format to write
     target = tmp_path / "m.gguf"
     assert requantize(source, target, "Q4_0") == target

@@ -140,22 +140,25 @@ def _qwen_15b() -> Path:
 
 @contextlib.contextmanager
 def _c_output_to(log: Path) -> Iterator[Path]:
-    """Send what C code writes to stdout/stderr into `log` for the duration.
+    """Send what llama.cpp writes to stdout/stderr into `log` for the duration.
 
-    Why by hand: llama.cpp's quantizer logs ~330 lines from C (Python's own redirection does
-    not reach file descriptors), and llama-cpp-python's helper for this is private; the log's
-    tail is kept for the error message."""
+    Why by hand: llama.cpp's quantizer logs ~330 lines, some from C straight to the file
+    descriptors (Python's own redirection does not reach those) and some through
+    llama-cpp-python's log callback, which prints to whatever `sys.stderr` is at the time
+    (under pytest or a notebook that is not fd 2). Both go to the log, whose tail is kept for
+    the error message; llama-cpp-python's helper for this is private.
+    """
     sys.stdout.flush()
     sys.stderr.flush()
     saved = [os.dup(1), os.dup(2)]
-    with log.open("wb") as handle:
+    with log.open("wb") as handle, open(log, "a", encoding="utf-8") as text:  # noqa: PTH123
         os.dup2(handle.fileno(), 1)
         os.dup2(handle.fileno(), 2)
         try:
-            yield log
+            with contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
+                yield log
         finally:
-            # llama-cpp-python's log callback writes through Python's buffered sys.stderr:
-            # flush it into the log before the descriptors go back.
+            text.flush()
             sys.stdout.flush()
             sys.stderr.flush()
             os.dup2(saved[0], 1)
