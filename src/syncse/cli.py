@@ -180,8 +180,9 @@ def train(
         str,
         typer.Option(
             help="Start model: sentence-transformers folder, any Hugging Face model folder or "
-            "hub id (raw backbone), alias (minilm), or lm:NAME (smollm2-135m, qwen2.5-0.5b, "
-            "gemma-270m: a bundled GGUF language model)."
+            "hub id (raw backbone), alias (minilm), lm:NAME (smollm2-135m, qwen2.5-0.5b, "
+            "gemma-270m: a bundled GGUF language model), or static:NAME (static embeddings: "
+            "a bundled LM's input embeddings, or glove-6b-50d; train with --lr 0.05)."
         ),
     ] = "minilm",
     objective: Annotated[
@@ -206,6 +207,12 @@ def train(
     dropout: Annotated[
         float | None,
         typer.Option(help="Raw backbones: dropout in the model config (unsup default 0.1)."),
+    ] = None,
+    augmentation: Annotated[
+        str | None,
+        typer.Option(
+            help="unsup only: dropout (SimCSE) or word_deletion (default for static models)."
+        ),
     ] = None,
     mlp_head: Annotated[
         bool, typer.Option(help="SimCSE's MLP head while training, dropped before saving.")
@@ -242,6 +249,8 @@ def train(
 
     if objective not in ("sup", "unsup"):
         raise SyncseError(f"--objective {objective}: use 'sup' or 'unsup'")
+    if augmentation not in (None, "dropout", "word_deletion"):
+        raise SyncseError(f"--augmentation {augmentation}: use 'dropout' or 'word_deletion'")
     _check_backbone_options(pooling, layers)
     config = TrainingConfig(
         data=data,
@@ -258,6 +267,7 @@ def train(
         pooling=pooling,  # type: ignore[arg-type]
         layers=layers,
         dropout=dropout,
+        augmentation=augmentation,  # type: ignore[arg-type]
         mlp_head=mlp_head,
         mlm_weight=mlm_weight,
         guide_model=guide_model,

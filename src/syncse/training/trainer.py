@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 DEV_METRIC = "eval_sts-dev_spearman_cosine"
 
+#: Word deletion's per-word probability: about one word of a ten-word caption, close to the
+#: "delete one word" augmentation in SimCSE's Table 1.
+WORD_DELETION_P = 0.1
+
 
 def build_dataset(data: TripletData, objective: str):
     from datasets import Dataset
@@ -42,6 +46,62 @@ def build_dataset(data: TripletData, objective: str):
     # Pairs have no negative column: each anchor's candidates are then the batch's positives
     # (in-batch negatives only), which MultipleNegativesRankingLoss does with two columns.
     return Dataset.from_dict(data.columns())
+
+
+def resolve_augmentation(config: TrainingConfig, model) -> str | None:
+    """The augmentation unsupervised SimCSE will use (None for supervised training)."""
+    from syncse.static import is_static
+
+    if config.objective != "unsup":
+        return None
+    if config.augmentation == "dropout" and is_static(model):
+        raise SyncseError(
+            f"{{}} dropout: model {config.model} is a static model and has no dropout; "
+            "use word_deletion",
+            "augmentation",
+        )
+    if config.augmentation is not None:
+        return config.augmentation
+    return "word_deletion" if is_static(model) else "dropout"
+
+
+def delete_words(sentences: list[str], seed: int, p: float = WORD_DELETION_P) -> list[str]:
+    """Each sentence with each word dropped with probability `p`, at least one word kept,
+    reproducibly for a seed (so a resumed run sees the same views)."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for sentence in sentences:
+        words = sentence.split()
+        kept = [w for w in words if rng.random() >= p]
+        out.append(" ".join(kept) if kept else (rng.choice(words) if words else sentence))
+    return out
+
+
+def augment(dataset, method: str | None, seed: int):
+    """Unsupervised SimCSE's two views under word deletion: anchor and positive are the same
+    sentence with independently deleted words. Dropout needs no change to the data."""
+    if method != "word_deletion":
+        return dataset
+    from datasets import Dataset
+
+    sentences = dataset[ROLES[0]]
+    return Dataset.from_dict(
+        {
+            ROLES[0]: delete_words(sentences, seed),
+            ROLES[1]: delete_words(sentences, seed + 1),
+        }
+    )
+
+
+def set_max_length(model, length) -> None:
+    """Set the truncation length, where the model has one: a static model (an embedding bag)
+    reads every token and has no setting."""
+    from syncse.static import is_static
+
+    if not is_static(model):
+        model.max_seq_length = length
 
 
 def build_loss(model, config: TrainingConfig) -> torch.nn.Module:
@@ -101,11 +161,11 @@ def build_dev_evaluator(config: TrainingConfig):
             head_on = self.head is not None and model[last] is self.head
             if head_on:
                 del model[last]
-            model.max_seq_length = self.shipped_length or length
+            set_max_length(model, self.shipped_length or length)
             try:
                 return super().__call__(model, *args, **kwargs)
             finally:
-                model.max_seq_length = length
+                set_max_length(model, length)
                 if head_on:
                     model.append(self.head)
 
@@ -146,6 +206,7 @@ def load_model(config: TrainingConfig):
     # Only a raw backbone takes a dropout setting; a sentence-transformers folder keeps its own.
     if (
         config.objective == "unsup"
+        and config.augmentation != "word_deletion"
         and config.dropout is None
         and backbone is not None
         and not is_sentence_transformers_folder(Path(resolve_encoder(config.model)))
@@ -247,10 +308,12 @@ def train(config: TrainingConfig, model: Any = None) -> TrainingSummary | None:
     evaluator = build_dev_evaluator(config)  # a missing dev set fails before the output exists
     checkpoints = _prepare_out(config)
     model = model if model is not None else load_model(config)
+    augmentation = resolve_augmentation(config, model)
+    dataset = augment(dataset, augmentation, config.seed)
     # Train on short inputs (SynCSE's 32 tokens) but save and evaluate at the start model's
     # own length: truncation at 32 is a training economy, not a property of the model.
     start_max_length = model.max_seq_length
-    model.max_seq_length = config.max_seq_length
+    set_max_length(model, config.max_seq_length)
     if config.mlp_head:
         add_mlp_head(model)
     if evaluator is not None:
@@ -322,12 +385,12 @@ def train(config: TrainingConfig, model: Any = None) -> TrainingSummary | None:
         return None
     if config.mlp_head:
         del model[len(model) - 1]  # SimCSE evaluates and ships the encoder without its MLP
-    model.max_seq_length = start_max_length
+    set_max_length(model, start_max_length)
     dev_score = None
     if evaluator is not None:
         dev_score = evaluator(model)[evaluator.primary_metric] * 100
     summary = TrainingSummary(
-        config=config.to_json(),
+        config=config.to_json() | {"augmentation": augmentation},
         data=data.stats()
         | {
             "path": data.source,
@@ -376,6 +439,7 @@ def _append_card(out: Path, summary: TrainingSummary) -> None:
         ),
         f"- steps: {summary.global_step}, batch {cfg['batch_size']}, lr {cfg['learning_rate']}, "
         f"max length {cfg['max_seq_length']}, seed {cfg['seed']}",
+        *([f"- augmentation: {cfg['augmentation']}"] if cfg.get("augmentation") else []),
         f"- final training loss: {summary.train_loss:.4f}",
         *(
             [f"- in-batch false negatives masked by the guide model `{cfg['guide_model']}`"]

@@ -1,0 +1,205 @@
+"""SynCSE's main table at a resolution that can answer it: arms on the same anchors, rows and
+steps, several seeds each, from a start model that never saw sentence pairs.
+
+    python experiments/paper_table.py --arms unsup,human-flickr --rows 2000 --steps 300
+    python experiments/paper_table.py --arms none,unsup,human-flickr,partial-qwen2.5-coder-1.5b \
+        --rows 150 --steps 300 --seeds 42,43,44
+    python experiments/paper_table.py --table      # docs/experiments.md's table from table.json
+
+Every arm trains with `syncse train` and is scored with `syncse evaluate` (STS 7 tasks and
+Flickr8k caption reranking), run as subprocesses: the commands stored with each result are the
+ones a user types. Results go to `docs/results/table.json` (one object per arm and seed, with
+`arm`, `seed`, `rows`, `steps`, `start`, `sts_avg`, `tasks` and `command`); a re-run of the
+same arm, seed, rows, steps and start replaces its row.
+
+Arms (training data; the first `--rows` rows of each):
+- `none`: the start model untrained.
+- `unsup`: unsupervised SimCSE on the first N decontaminated Flickr8k train captions
+  (`flickr8k_captions`); a static start uses word deletion (it has no dropout).
+- `human-flickr`: the same captions, each with another caption of its image as the positive
+  (`flickr8k_caption_pairs`; human paraphrases, in-batch negatives only).
+- `human-sick`: SICK-train entailment pairs with a contradiction as hard negative.
+- `partial-<generator>`: `datasets/flickr8k-partial-<generator>` (LLM-written, the same
+  captions as anchors); `judged-<generator>`: its rows the NLI judge kept
+  (`triplets.judged.jsonl` beside it, written by `syncse filter --nli-judge`).
+- `scratch-<generator>`: `datasets/scratch-<generator>` (LLM-written sentences and triplets).
+
+Checkpoint selection is the same for every trained arm: STS-B dev every `steps/10` steps,
+the best step kept (`syncse train --eval-steps`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "senteval"
+DATASETS = ROOT / "datasets"
+WORK = ROOT / "outputs" / "table"
+TABLE = ROOT / "docs" / "results" / "table.json"
+STS = ["STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"]
+SYNCSE = str(Path(sys.executable).with_name("syncse"))
+
+
+def arm_data(arm: str, rows: int) -> tuple[Path, str]:
+    """The arm's training file (written under outputs/ when derived) and its objective."""
+    from syncse.data.corpora import flickr8k_caption_pairs, flickr8k_captions
+    from syncse.training.reference import sick_triplets, write_jsonl
+
+    folder = WORK / "data"
+    if arm == "unsup":
+        rows_ = [{"sent0": c} for c in flickr8k_captions(DATA, rows)]
+        return write_jsonl(rows_, folder / f"unsup-{rows}.jsonl"), "unsup"
+    if arm == "human-flickr":
+        pairs = flickr8k_caption_pairs(DATA, rows)
+        rows_ = [{"sent0": a, "sent1": b} for a, b in pairs]
+        return write_jsonl(rows_, folder / f"human-flickr-{rows}.jsonl"), "sup"
+    if arm == "human-sick":
+        return write_jsonl(sick_triplets(DATA)[:rows], folder / f"human-sick-{rows}.jsonl"), "sup"
+    kind, _, generator = arm.partition("-")
+    name = {"partial": f"flickr8k-partial-{generator}", "judged": f"flickr8k-partial-{generator}"}
+    file = {"judged": "triplets.judged.jsonl"}.get(kind, "triplets.jsonl")
+    path = DATASETS / name.get(kind, arm) / file
+    if kind not in ("partial", "judged", "scratch") or not path.exists():
+        raise SystemExit(f"arm {arm}: no data ({path} missing)")
+    return path, "sup"
+
+
+def rows_in(path: Path) -> int:
+    with path.open(encoding="utf-8") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def run_arm(arm: str, seed: int, args) -> dict:
+    """Train (unless `none`) and evaluate one arm and seed; return its table row."""
+    tag = f"{arm}-r{args.rows}-s{args.steps}-seed{seed}"
+    folder = WORK / args.start.replace(":", "_") / tag
+    command = (
+        f"python experiments/paper_table.py --start {args.start} --arms {arm} "
+        f"--rows {args.rows} --steps {args.steps} --seeds {seed} --batch-size {args.batch_size} "
+        f"--lr {args.lr}"
+    )
+    train: list[str] = []
+    model = args.start
+    rows = 0
+    if arm != "none":
+        data, objective = arm_data(arm, args.rows)
+        rows = min(args.rows, rows_in(data))
+        model = str(folder / "model")
+        train = [
+            SYNCSE, "train", "--data", str(data), "--out", model, "--model", args.start,
+            "--objective", objective, "--max-steps", str(args.steps),
+            "--batch-size", str(args.batch_size), "--lr", str(args.lr), "--seed", str(seed),
+            "--limit", str(args.rows), "--eval-steps", str(max(1, args.steps // 10)),
+            "--data-dir", str(DATA), "--overwrite",
+        ]  # fmt: skip
+        subprocess.run(train, check=True)
+    results = folder / "results.json"
+    evaluate = [
+        SYNCSE, "evaluate", model, "--tasks", "sts,rerank", "--data-dir", str(DATA),
+        "--out", str(results),
+    ]  # fmt: skip
+    subprocess.run(evaluate, check=True, stdout=subprocess.DEVNULL)
+    scores = _scores(json.loads(results.read_text()))
+    training = {}
+    if train:
+        summary = json.loads((Path(model) / "syncse_training.json").read_text())
+        training = {"best_step": summary.get("best_step"), "dev": summary.get("dev_spearman")}
+    return {
+        "arm": arm,
+        "seed": seed if train else None,
+        "rows": rows,
+        "steps": args.steps if train else 0,
+        "start": args.start,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "sts_avg": round(statistics.fmean(scores[t] for t in STS), 2),
+        "tasks": scores,
+        **training,
+        "command": command,
+    }
+
+
+def _scores(results: dict) -> dict[str, float]:
+    """Task -> headline score x100 (Spearman for STS, MAP for reranking)."""
+    found = {}
+    for name, metrics in results["tasks"].items():
+        key = "spearman" if "spearman" in metrics else "map"
+        found[name] = round(metrics[key], 2)
+    return found
+
+
+def save(rows: list[dict]) -> None:
+    table = json.loads(TABLE.read_text()) if TABLE.exists() else []
+    keys = ("arm", "seed", "rows", "steps", "start", "batch_size", "lr")
+    for row in rows:
+        table = [r for r in table if any(r.get(k) != row.get(k) for k in keys)]
+        table.append(row)
+    table.sort(key=lambda r: (r["start"], r["steps"], r["rows"], r["arm"], r["seed"] or 0))
+    TABLE.parent.mkdir(parents=True, exist_ok=True)
+    TABLE.write_text(json.dumps(table, indent=1) + "\n")
+
+
+def markdown(table: list[dict]) -> str:
+    """One line per (start, rows, steps, arm): seed mean, spread and each task's mean."""
+    from syncse.evaluation.tasks import display_name
+
+    groups: dict[tuple, list[dict]] = {}
+    for row in table:
+        key = (row["start"], row["batch_size"], row["lr"], row["steps"], row["arm"], row["rows"])
+        groups.setdefault(key, []).append(row)
+    tasks = [*STS, "Flickr8kCaptionRerank"]
+    head = ["start", "steps", "arm", "rows", "seeds", "STS avg", "± sd"]
+    lines = [
+        "| " + " | ".join(head + [display_name(t) for t in tasks]) + " |",
+        "|" + "---|" * (len(head) + len(tasks)),
+    ]
+    for (start, batch, lr, steps, arm, rows), group in groups.items():
+        avgs = [r["sts_avg"] for r in group]
+        sd = statistics.stdev(avgs) if len(avgs) > 1 else 0.0
+        cells = [
+            f"`{start}` b{batch} lr{lr}",
+            str(steps),
+            arm,
+            str(rows),
+            str(len(group)),
+            f"{statistics.fmean(avgs):.2f}",
+            f"{sd:.2f}",
+        ]
+        cells += [f"{statistics.fmean(r['tasks'][t] for r in group):.2f}" for t in tasks]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--start", default="static:smollm2-135m")
+    parser.add_argument("--arms", default="none,unsup,human-flickr")
+    parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--seeds", default="42,43,44")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--table", action="store_true", help="print the table and stop")
+    args = parser.parse_args()
+    if args.table:
+        print(markdown(json.loads(TABLE.read_text())))
+        return
+    for arm in args.arms.split(","):
+        seeds = [42] if arm == "none" else [int(s) for s in args.seeds.split(",")]
+        for seed in seeds:
+            row = run_arm(arm, seed, args)
+            save([row])
+            print(f"{arm} seed {seed}: STS avg {row['sts_avg']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
