@@ -47,10 +47,10 @@ test: install
 test-slow: install
 	$(BIN)/python -m pytest -m slow -q
 
-# CI runs everything; the fault-injection test runs 60 inputs there to keep the whole suite
+# CI runs everything; the fault-injection test runs 40 inputs there to keep the whole suite
 # under 20 minutes (300 by default: `make test-slow`, the figures in docs/reliability.md).
 test-all: install
-	SYNCSE_FAULT_INPUTS=$${SYNCSE_FAULT_INPUTS:-60} $(BIN)/python -m pytest -q --durations=10
+	SYNCSE_FAULT_INPUTS=$${SYNCSE_FAULT_INPUTS:-40} $(BIN)/python -m pytest -q --durations=10
 
 lint: install
 	$(BIN)/ruff check src tests bench experiments
