@@ -51,14 +51,16 @@ def test_unknown_static_name_is_one_error_naming_the_choices():
         load_encoder("static:nonesuch")
 
 
-def test_word_deletion_is_reproducible_keeps_a_word_and_deletes_about_a_tenth():
+def test_word_deletion_is_reproducible_keeps_a_word_and_deletes_at_its_rate():
     sentences = ["a man rides a red bike down a steep hill today"] * 300 + ["one"]
-    first = delete_words(sentences, seed=1)
-    assert first == delete_words(sentences, seed=1)
-    assert first != delete_words(sentences, seed=2)
+    first = delete_words(sentences, seed=1, p=0.1)
+    assert first == delete_words(sentences, seed=1, p=0.1)
+    assert first != delete_words(sentences, seed=2, p=0.1)
     assert first[-1] == "one"
     kept = sum(len(s.split()) for s in first[:-1]) / (300 * 11)
     assert 0.85 < kept < 0.95
+    heavy = delete_words(sentences, seed=1, p=0.9)
+    assert all(s for s in heavy)  # one word always stays
     assert all(set(s.split()) <= set(sentences[0].split()) for s in first[:-1])
 
 

@@ -207,6 +207,11 @@ def test_openai_backend_against_real_local_server(python_server, tmp_path):
             "--api-key-env SYNCSE_UNSET_KEY: that variable is not set",
         ),
         (lambda p: p.mkdir(), [], "is a folder"),
+        (
+            lambda p: p.write_text("A dog runs on grass.\n"),
+            ["--max-tokens", "0"],
+            "--max-tokens 0: must be at least 1",
+        ),
     ],
 )
 def test_bad_synthesis_input_is_one_line_error(tmp_path, syncse_cli, setup, args, expected):

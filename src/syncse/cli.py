@@ -329,6 +329,9 @@ _EXAMPLES = Annotated[int, typer.Option(help="Exemplars per call (k).")]
 _TEMPERATURE = Annotated[
     float, typer.Option(help="Sampling temperature of the positive and negative calls.")
 ]
+_MAX_TOKENS = Annotated[
+    int, typer.Option(help="Most tokens per annotation answer (one positive or negative).")
+]
 _BLOCK_SIZE = Annotated[
     int,
     typer.Option(
@@ -421,6 +424,8 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
         price_pair = (a, b)
     if o.block_size < 1:
         raise SyncseError(f"--block-size {o.block_size}: must be at least 1")
+    if o.max_tokens < 1:
+        raise SyncseError(f"--max-tokens {o.max_tokens}: must be at least 1")
     if o.restart and o.append:
         raise SyncseError("--restart and --append: choose one")
     if o.backend == "openai" and o.base_url and not o.model:
@@ -442,7 +447,9 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
             max_retries=o.max_retries,
             price_per_million=price_pair,
         ),
-        sampling=SamplingConfig(temperature=o.temperature, examples_per_call=o.examples),
+        sampling=SamplingConfig(
+            temperature=o.temperature, examples_per_call=o.examples, max_tokens=o.max_tokens
+        ),
         filters=FilterConfig(
             exclude_files=list(o.exclude or []),
             decontaminate=not o.no_decontaminate,
@@ -508,6 +515,7 @@ def synthesize_partial_cmd(
     examples: _EXAMPLES = 5,
     block_size: _BLOCK_SIZE = 32,
     temperature: _TEMPERATURE = 1.0,
+    max_tokens: _MAX_TOKENS = 80,
     seed: _SEED = 42,
     pools: _POOLS = None,
     data_dir: _DATA_DIR = None,
@@ -565,6 +573,7 @@ def synthesize_scratch_cmd(
     examples: _EXAMPLES = 5,
     block_size: _BLOCK_SIZE = 32,
     temperature: _TEMPERATURE = 1.0,
+    max_tokens: _MAX_TOKENS = 80,
     seed: _SEED = 42,
     pools: _POOLS = None,
     data_dir: _DATA_DIR = None,
