@@ -4,6 +4,7 @@ sessions: the triplets file is its own resume point, and a snapshot of it lives 
     python experiments/valid_sets.py restore     # datasets/ snapshot -> outputs/ (resume point)
     python experiments/valid_sets.py synthesize  # write (or resume) the set; Ctrl-C is safe
     python experiments/valid_sets.py snapshot    # outputs/ -> datasets/ with its card
+    python experiments/valid_sets.py judge       # the NLI judge's kept rows, beside them
 
 The set: one decontaminated caption per Flickr8k *train* image (`flickr8k_captions`, seed 42),
 2,000 of them, annotated by `qwen2.5-coder-1.5b` with syncse's defaults (block size 32, five
@@ -66,6 +67,53 @@ def synthesize() -> None:
     subprocess.run([str(binary), *command()[1:]], cwd=ROOT, env=env, check=True)
 
 
+def judge() -> None:
+    """`syncse filter --nli-judge` over the snapshot: the kept rows and the judge's summary go
+    beside the set (`triplets.judged.jsonl`, `triplets.judged.summary.json`); its answer cache
+    stays in outputs/."""
+    env = os.environ | {"HF_HUB_OFFLINE": "1"}
+    binary = Path(sys.executable).parent / "syncse"
+    kept = WORK.parent / "judged" / "triplets.judged.jsonl"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    args = ["filter", str(TARGET / "triplets.jsonl"), "--out", str(kept), "--nli-judge", MODEL]
+    subprocess.run([str(binary), *args], cwd=ROOT, env=env, check=True)
+    shutil.copyfile(kept, TARGET / "triplets.judged.jsonl")
+    summary = json.loads(kept.with_name(kept.name + ".summary.json").read_text())
+    summary = {k: v for k, v in summary.items() if k not in ("output",)}
+    (TARGET / "triplets.judged.summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    snapshot()
+
+
+def _judged_section() -> str:
+    path = TARGET / "triplets.judged.summary.json"
+    if not path.exists():
+        return ""
+    s = json.loads(path.read_text())
+    nli = s["nli"]
+    low, high = nli["valid_rate_95"]
+    kept = max(1, s["kept"])
+    calls, seconds, written = nli["llm_calls"] / kept, s["seconds"] / kept, s["rows"] / kept
+    return f"""
+## Judge-filtered subset
+
+`triplets.judged.jsonl`: the {s["kept"]} of {s["rows"]} rows that the NLI judge
+(`--nli-judge {MODEL}`, one hypothesis at a time, label log-probabilities, argmax) found
+valid (positive entailed and negative contradicted), written by
+`python experiments/valid_sets.py judge`. How far to trust it:
+
+- Judge's figures on these rows: valid {nli["valid_rate"]:.1%} (95% interval {low:.1%} to
+  {high:.1%}), positive entailed {nli["positive_entailed_rate"]:.1%}, negative contradicts
+  {nli["negative_contradicts_rate"]:.1%}, negative entailed {nli["negative_entailed_rate"]:.1%}.
+- The judge against human labels: 53.4% 3-way agreement on held-out SICK-train pairs (59.2%
+  on SICK trial; majority class 56.4%), docs/quality.md.
+- Blind hand labels (datasets/blind-labels/round1, another 60-caption sample of the same
+  generator): 52% of the generator's rows were valid, and 77% of the rows this judge kept.
+- Cost: {nli["llm_calls"]} judge calls in {s["seconds"] / 60:.1f} min for {s["kept"]} kept
+  rows ({calls:.1f} judge calls and {seconds:.1f} s per kept row, 2 shared CPU cores), on top
+  of writing {written:.1f} rows per kept row.
+"""
+
+
 def snapshot() -> None:
     from syncse.data.jsonl import read_jsonl
 
@@ -121,6 +169,7 @@ syncse filter datasets/{NAME}/triplets.jsonl --out kept.jsonl --nli-judge {MODEL
   `python experiments/valid_sets.py restore && python experiments/valid_sets.py synthesize`,
   which runs `{" ".join(command())}`.
 
+{_judged_section()}
 ## Source and licence
 
 Anchors are Flickr8k captions (Hodosh, Young & Hockenmaier, 2013, JAIR 47), distributed for
@@ -132,9 +181,9 @@ research use under the University of Illinois' Flickr 8k terms; use these rows l
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("step", choices=["restore", "synthesize", "snapshot"])
+    parser.add_argument("step", choices=["restore", "synthesize", "snapshot", "judge"])
     step = parser.parse_args().step
-    {"restore": restore, "synthesize": synthesize, "snapshot": snapshot}[step]()
+    {"restore": restore, "synthesize": synthesize, "snapshot": snapshot, "judge": judge}[step]()
 
 
 if __name__ == "__main__":
