@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -107,25 +108,36 @@ def dequantized_folder(preset: str) -> Path:
 
     gguf_file = PRESETS[preset].locate()
     logger.info("de-quantizing %s into %s (once)", gguf_file.name, target)
+
+    def write(partial: Path) -> None:
+        loaded = AutoModel.from_pretrained(
+            str(gguf_file.parent), gguf_file=gguf_file.name, dtype=torch.float32
+        )
+        # transformers marks a GGUF-loaded model as quantized and refuses to save it, though
+        # its weights are already plain float32: copy them into a fresh model of the config.
+        config = loaded.config
+        for attribute in ("quantization_config", "_pre_quantization_dtype"):
+            if hasattr(config, attribute):
+                delattr(config, attribute)
+        model = AutoModel.from_config(config, dtype=torch.float32)
+        model.load_state_dict(loaded.state_dict())
+        del loaded
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf_file.parent), gguf_file=gguf_file.name)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model.save_pretrained(str(partial))
+        tokenizer.save_pretrained(str(partial))
+
+    return write_folder_once(target, write)
+
+
+def write_folder_once(target: Path, write: Callable[[Path], None]) -> Path:
+    """Have `write` fill a folder beside `target`, then rename it into place: a killed writer
+    never leaves a folder that looks finished, and if another process finished first, its
+    folder is kept (the same rule as the assembled GGUF presets)."""
     partial = target.with_name(f"{target.name}.part-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
-    loaded = AutoModel.from_pretrained(
-        str(gguf_file.parent), gguf_file=gguf_file.name, dtype=torch.float32
-    )
-    # transformers marks a GGUF-loaded model as quantized and refuses to save it, though its
-    # weights are already plain float32: copy them into a fresh model of the same config.
-    config = loaded.config
-    for attribute in ("quantization_config", "_pre_quantization_dtype"):
-        if hasattr(config, attribute):
-            delattr(config, attribute)
-    model = AutoModel.from_config(config, dtype=torch.float32)
-    model.load_state_dict(loaded.state_dict())
-    del loaded
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf_file.parent), gguf_file=gguf_file.name)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model.save_pretrained(str(partial))
-    tokenizer.save_pretrained(str(partial))
+    write(partial)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         partial.rename(target)

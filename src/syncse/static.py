@@ -25,8 +25,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from pathlib import Path
 
 from syncse.errors import SyncseError
@@ -51,6 +49,7 @@ def static_names() -> list[str]:
 
 def static_folder(name: str) -> Path:
     """The sentence-transformers folder for `static:NAME`, built once in the cache."""
+    from syncse.backbones import write_folder_once
     from syncse.data.locations import cache_dir
     from syncse.local_models import PRESETS, preset_name
 
@@ -67,15 +66,7 @@ def static_folder(name: str) -> Path:
     build = _glove_model if source in WORD_VECTORS else _lm_embedding_model
     logger.info("building the static model %s%s into %s (once)", STATIC_PREFIX, source, target)
     model = build(source)
-    partial = target.with_name(f"{target.name}.part-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save(str(partial))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        partial.rename(target)
-    except OSError:  # another process finished first: keep its folder
-        shutil.rmtree(partial, ignore_errors=True)
-    return target
+    return write_folder_once(target, lambda partial: model.save(str(partial)))
 
 
 def _lm_embedding_model(preset: str):
