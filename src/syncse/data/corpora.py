@@ -57,7 +57,9 @@ def evaluation_sentences(senteval_dir: Path) -> set[str]:
 def flickr8k_captions(senteval_dir: Path, n: int | None = None, seed: int = 42) -> list[str]:
     """Decontaminated train-image captions; `senteval_dir` is the SentEval data folder, with
     `flickr8k/` beside it (the layout of `../shared/data`)."""
-    return [caption for caption, _ in _drawn_captions(senteval_dir, n, seed)]
+    banned = evaluation_sentences(senteval_dir)
+    by_image = read_flickr8k(senteval_dir.parent / "flickr8k", "train")
+    return [caption for caption, _ in _drawn_captions(by_image, banned, seed)][:n]
 
 
 def flickr8k_caption_pairs(
@@ -74,15 +76,9 @@ def flickr8k_caption_pairs(
     banned = evaluation_sentences(senteval_dir)
     by_image = read_flickr8k(senteval_dir.parent / "flickr8k", "train")
     pairs = []
-    for caption, image in _drawn_captions(senteval_dir, None, seed, banned, by_image):
-        other = next(
-            (
-                c
-                for c in by_image[image]
-                if c != caption and match_key(c) not in banned and len(c.split()) >= 3
-            ),
-            None,
-        )
+    for caption, image in _drawn_captions(by_image, banned, seed):
+        others = (c for c in by_image[image] if c != caption and _usable(c, banned))
+        other = next(others, None)
         if other is not None:
             pairs.append((caption, other))
         if n is not None and len(pairs) == n:
@@ -90,19 +86,17 @@ def flickr8k_caption_pairs(
     return pairs
 
 
+def _usable(caption: str, banned: set[str]) -> bool:
+    """The selection rule: not an evaluation sentence, at least three words."""
+    return match_key(caption) not in banned and len(caption.split()) >= 3
+
+
 def _drawn_captions(
-    senteval_dir: Path,
-    n: int | None,
-    seed: int,
-    banned: set[str] | None = None,
-    by_image: dict[str, list[str]] | None = None,
+    by_image: dict[str, list[str]], banned: set[str], seed: int
 ) -> list[tuple[str, str]]:
     """(caption, image) for one caption per train image, filtered and shuffled with `seed`."""
-    banned = evaluation_sentences(senteval_dir) if banned is None else banned
-    if by_image is None:
-        by_image = read_flickr8k(senteval_dir.parent / "flickr8k", "train")
     rng = random.Random(seed)
     pool = [(rng.choice(caps), image) for image, caps in sorted(by_image.items())]
-    pool = [(c, i) for c, i in pool if match_key(c) not in banned and len(c.split()) >= 3]
+    pool = [(c, i) for c, i in pool if _usable(c, banned)]
     rng.shuffle(pool)
-    return pool if n is None else pool[:n]
+    return pool
