@@ -13,6 +13,9 @@ row into two items (anchor + positive, anchor + negative), and shuffles all item
 `items.jsonl` holds only an item id, the premise and the hypothesis: no set, no role (positive
 or negative), no verdict. `key.jsonl` (which the labeller must not open) maps ids back.
 
+`templates` reports, per prompt template, the blind share of hypotheses that are what the
+template asked for (entailment for a positive, contradiction for a negative).
+
 `score` reports per set the positive-entailed, negative-contradicts, valid (both) and
 negative-entailed rates by the blind labels, the labeller's agreement with SICK's human labels
 on the control items, and, with `--judge`, the NLI judge's agreement with the blind labels on
@@ -29,6 +32,8 @@ from collections import Counter
 from pathlib import Path
 
 from nli_judge_sick import biased_labels, judge_split  # the same judge and decision rule
+
+from syncse.synthesis.checks import wilson
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,6 +140,8 @@ def score(out: Path, judge: str | None) -> dict:
             / n,
             "negative_entailed": sum(r["negative"] == "entailment" for r in mine) / n,
         }
+        valid = round(result["sets"][name]["valid"] * n)
+        result["sets"][name]["valid_95"] = [round(x, 3) for x in wilson(valid, n)]
     controls = [i for i, k in key.items() if "human" in k]
     if controls:
         result["labeller_vs_sick_humans"] = sum(
@@ -172,6 +179,40 @@ def score(out: Path, judge: str | None) -> dict:
     return result
 
 
+def templates(out: Path, sets: list[str]) -> dict:
+    """Blind rates per prompt template: does a template mostly yield what it was asked for?
+
+    `sets` (NAME=FILE, the files the round was made from) give each row's templates. When the
+    sets partition one population (say the rows a judge kept and those it rejected), each row
+    counts with weight (rows in its set) / (rows drawn from it), so the rates estimate the whole
+    population rather than the mix the round happened to draw."""
+    key = [k for k in _jsonl(out / "key.jsonl") if "human" not in k]
+    labels = {r["id"]: r["label"] for r in _jsonl(out / "labels.jsonl")}
+    files = {name: _jsonl(Path(path)) for name, path in (s.split("=", 1) for s in sets)}
+    drawn = Counter(k["set"] for k in key if k["role"] == "positive")
+    wanted = {"positive": "entailment", "negative": "contradiction"}
+    tally: dict[tuple[str, str], list[float]] = {}
+    for k in key:
+        row = files[k["set"]][k["row"]]
+        weight = len(files[k["set"]]) / drawn[k["set"]]
+        template = row["pos_template" if k["role"] == "positive" else "neg_template"]
+        t = tally.setdefault((k["role"], template), [0.0, 0.0, 0.0, 0])
+        t[0] += weight
+        t[1] += weight * (labels[k["id"]] == wanted[k["role"]])
+        t[2] += weight * (labels[k["id"]] == "entailment")
+        t[3] += 1
+    found = {
+        f"{role}/{template}": {
+            "rows": n,
+            "as_asked": round(ok / w, 3),
+            "entailment": round(ent / w, 3),
+        }
+        for (role, template), (w, ok, ent, n) in sorted(tally.items())
+    }
+    print(json.dumps(found, indent=1))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,9 +225,15 @@ def main() -> None:
     s = sub.add_parser("score")
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--judge", default=None)
+    t = sub.add_parser("templates")
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--set", action="append", required=True, help="NAME=triplets.jsonl")
     args = parser.parse_args()
     if args.command == "make":
         make(args.set, args.rows, args.sick, args.out, args.seed)
+    elif args.command == "templates":
+        result = templates(args.out, args.set)
+        (args.out / "templates.json").write_text(json.dumps(result, indent=1) + "\n")
     else:
         score(args.out, args.judge)
 

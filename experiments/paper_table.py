@@ -85,7 +85,7 @@ def run_arm(arm: str, seed: int, args) -> dict:
     command = (
         f"python experiments/paper_table.py --start {args.start} --arms {arm} "
         f"--rows {args.rows} --steps {args.steps} --seeds {seed} --batch-size {args.batch_size} "
-        f"--lr {args.lr}"
+        f"--lr {args.lr} --transfer-limit {args.transfer_limit}"
     )
     train: list[str] = []
     model = args.start
@@ -109,6 +109,22 @@ def run_arm(arm: str, seed: int, args) -> dict:
     ]  # fmt: skip
     subprocess.run(evaluate, check=True, stdout=subprocess.DEVNULL)
     scores = _scores(json.loads(results.read_text()))
+    transfer = {}
+    if args.transfer_limit:
+        # Transfer on subsampled splits (`--limit` caps every split), kept apart from STS so
+        # the STS figures stay on the full sets.
+        transfer_out = folder / "transfer.json"
+        subprocess.run(
+            [SYNCSE, "evaluate", model, "--tasks", "transfer", "--data-dir", str(DATA),
+             "--limit", str(args.transfer_limit), "--out", str(transfer_out)],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        found = _scores(json.loads(transfer_out.read_text()))
+        transfer = {
+            "transfer": found,
+            "transfer_avg": round(statistics.fmean(found.values()), 2),
+            "transfer_limit": args.transfer_limit,
+        }
     training = {}
     if train:
         summary = json.loads((Path(model) / "syncse_training.json").read_text())
@@ -123,16 +139,18 @@ def run_arm(arm: str, seed: int, args) -> dict:
         "lr": args.lr,
         "sts_avg": round(statistics.fmean(scores[t] for t in STS), 2),
         "tasks": scores,
+        **transfer,
         **training,
         "command": command,
     }
 
 
 def _scores(results: dict) -> dict[str, float]:
-    """Task -> headline score x100 (Spearman for STS, MAP for reranking)."""
+    """Task -> headline score x100 (Spearman for STS, MAP for reranking, accuracy for
+    transfer)."""
     found = {}
     for name, metrics in results["tasks"].items():
-        key = "spearman" if "spearman" in metrics else "map"
+        key = next(k for k in ("spearman", "map", "accuracy") if k in metrics)
         found[name] = round(metrics[key], 2)
     return found
 
@@ -159,8 +177,8 @@ def markdown(table: list[dict]) -> str:
     tasks = [*STS, "Flickr8kCaptionRerank"]
     head = ["start", "steps", "arm", "rows", "seeds", "STS avg", "± sd"]
     lines = [
-        "| " + " | ".join(head + [display_name(t) for t in tasks]) + " |",
-        "|" + "---|" * (len(head) + len(tasks)),
+        "| " + " | ".join(head + [display_name(t) for t in tasks]) + " | transfer avg |",
+        "|" + "---|" * (len(head) + len(tasks) + 1),
     ]
     for (start, batch, lr, steps, arm, rows), group in groups.items():
         avgs = [r["sts_avg"] for r in group]
@@ -175,6 +193,8 @@ def markdown(table: list[dict]) -> str:
             f"{sd:.2f}",
         ]
         cells += [f"{statistics.fmean(r['tasks'][t] for r in group):.2f}" for t in tasks]
+        transfer = [r["transfer_avg"] for r in group if "transfer_avg" in r]
+        cells.append(f"{statistics.fmean(transfer):.2f}" if len(transfer) == len(group) else "")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -228,6 +248,10 @@ def main() -> None:
     parser.add_argument("--seeds", default="42,43,44")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument(
+        "--transfer-limit", type=int, default=1000,
+        help="SentEval transfer on at most N examples per split (0: skip transfer)",
+    )  # fmt: skip
     parser.add_argument("--table", action="store_true", help="print the table and stop")
     args = parser.parse_args()
     if args.table:
