@@ -84,6 +84,24 @@ def judge() -> None:
     snapshot()
 
 
+BLIND = ROOT / "datasets" / "blind-labels" / "round2"
+
+
+def _blind_lines() -> str:
+    """The blind hand-labelled figures of round 2 (rows the judge kept and rows it rejected,
+    drawn from the first 505 rows), with the whole set's rate weighted by the judge's split."""
+    score = json.loads((BLIND / "score.json").read_text())["sets"]
+    kept, rejected = score["judge-kept"], score["judge-rejected"]
+    n_kept, n_rejected = 187, 318  # rows of the first 505 the judge kept / rejected
+    whole = (n_kept * kept["valid"] + n_rejected * rejected["valid"]) / (n_kept + n_rejected)
+    low, high = kept["valid_95"]
+    return f"""- Blind hand labels (`datasets/blind-labels/round2`: {kept["rows"]} rows the judge
+  kept and {rejected["rows"]} it rejected, from the first 505 rows, labelled without knowing which):
+  **{kept["valid"]:.0%} of kept rows are valid** (95% interval {low:.0%} to {high:.0%}), with
+  {kept["negative_entailed"]:.0%} entailed negatives; {rejected["valid"]:.0%} of rejected rows
+  are valid, so the unfiltered rows are about {whole:.0%} valid."""
+
+
 def _judged_section() -> str:
     path = TARGET / "triplets.judged.summary.json"
     if not path.exists():
@@ -106,8 +124,7 @@ valid (positive entailed and negative contradicted), written by
   {nli["negative_contradicts_rate"]:.1%}, negative entailed {nli["negative_entailed_rate"]:.1%}.
 - The judge against human labels: 53.4% 3-way agreement on held-out SICK-train pairs (59.2%
   on SICK trial; majority class 56.4%), docs/quality.md.
-- Blind hand labels (datasets/blind-labels/round1, another 60-caption sample of the same
-  generator): 52% of the generator's rows were valid, and 77% of the rows this judge kept.
+{_blind_lines()}
 - Cost: {nli["llm_calls"]} judge calls in {s["seconds"] / 60:.1f} min for {s["kept"]} kept
   rows ({calls:.1f} judge calls and {seconds:.1f} s per kept row, 2 shared CPU cores), on top
   of writing {written:.1f} rows per kept row.
