@@ -249,3 +249,25 @@ def test_extra_server_arguments_reach_the_server(binary, tmp_path, syncse_cli, m
     assert len(lines) == 1 and "llama-server exited" in lines[0], err
     assert not (tmp_path / "o.jsonl").exists()
     assert _servers_of(os.getpid()) == []
+
+
+def test_a_server_too_slow_to_start_is_named_with_its_last_output(binary):
+    """Past `startup_timeout` the error says what the server last printed. It used to name the
+    server's log file, which `stop()` had already deleted by the time the user read it."""
+    import re
+
+    from syncse.errors import SyncseError
+    from syncse.synthesis.backends import create_backend
+    from syncse.synthesis.backends.llama_server import LlamaServerProcess
+    from syncse.synthesis.config import BackendConfig
+
+    model = create_backend(BackendConfig(kind="llama-server")).path
+    server = LlamaServerProcess(model, slots=1, n_ctx=512, binary=binary, startup_timeout=0.01)
+    with pytest.raises(SyncseError) as caught:
+        asyncio.run(server.start())
+    message = str(caught.value)
+    assert "did not answer /health" in message and "last output:" in message, message
+    assert "no output" not in message, message  # the server had printed something
+    named = re.findall(r"/\S+\.log", message)
+    assert all(Path(path).exists() for path in named), f"names a deleted file: {message}"
+    assert server.proc is None and _servers_of(os.getpid()) == []

@@ -172,9 +172,11 @@ class LlamaServerProcess:
             except (urllib.error.URLError, OSError):
                 pass  # not listening yet, or 503 while the model loads
             if time.monotonic() > deadline:
+                # The log's last line goes into the message: `stop()` deletes the log file,
+                # so naming its path would point the user at a file that is gone.
                 raise SyncseError(
-                    f"llama-server did not answer /health within {self.startup_timeout:.0f} s "
-                    f"(log: {self._log.name})"
+                    f"llama-server did not answer /health within {self.startup_timeout:g} s "
+                    f"while loading {self.model.name}; its last output: {self._last_line()}"
                 )
 
     def _last_line(self) -> str:
