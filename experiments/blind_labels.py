@@ -130,17 +130,16 @@ def score(out: Path, judge: str | None) -> dict:
     for name in sorted({s for s, _ in rows}):
         mine = [r for (s, _), r in rows.items() if s == name]
         n = len(mine)
+        valid = sum(
+            r["positive"] == "entailment" and r["negative"] == "contradiction" for r in mine
+        )
         result["sets"][name] = {
             "rows": n,
             "positive_entailed": sum(r["positive"] == "entailment" for r in mine) / n,
             "negative_contradicts": sum(r["negative"] == "contradiction" for r in mine) / n,
-            "valid": sum(
-                r["positive"] == "entailment" and r["negative"] == "contradiction" for r in mine
-            )
-            / n,
+            "valid": valid / n,
             "negative_entailed": sum(r["negative"] == "entailment" for r in mine) / n,
         }
-        valid = round(result["sets"][name]["valid"] * n)
         result["sets"][name]["valid_95"] = [round(x, 3) for x in wilson(valid, n)]
     controls = [i for i, k in key.items() if "human" in k]
     if controls:

@@ -92,7 +92,15 @@ def _blind_lines() -> str:
     drawn from the first 505 rows), with the whole set's rate weighted by the judge's split."""
     score = json.loads((BLIND / "score.json").read_text())["sets"]
     kept, rejected = score["judge-kept"], score["judge-rejected"]
-    n_kept, n_rejected = 187, 318  # rows of the first 505 the judge kept / rejected
+    # The round's own set files: the rows of the first 505 the judge kept / rejected.
+    n_kept, n_rejected = (
+        sum(
+            1
+            for line in (BLIND / f"qwen2.5-coder-1.5b-first505-judge-{side}.jsonl").open()
+            if line.strip()
+        )
+        for side in ("kept", "rejected")
+    )
     whole = (n_kept * kept["valid"] + n_rejected * rejected["valid"]) / (n_kept + n_rejected)
     low, high = kept["valid_95"]
     return f"""- Blind hand labels (`datasets/blind-labels/round2`: {kept["rows"]} rows the judge
