@@ -178,32 +178,6 @@ def test_stats_prints_the_valid_rate_by_the_judge_and_filter_keeps_only_valid_ro
     assert summary["nli"]["valid_rate"] == pytest.approx(len(kept) / len(ROWS))
 
 
-def test_inline_nli_judge_records_verdicts_and_rejects_with_the_reason(tmp_path, syncse_cli):
-    src = tmp_path / "in.txt"
-    src.write_text("\n".join(p for p, _, _ in CLEAR[::2]) + "\n")
-    out = tmp_path / "o.jsonl"
-    code, err = syncse_cli(
-        "synthesize",
-        "partial",
-        "--input",
-        src,
-        "--out",
-        out,
-        "--nli-judge",
-        "writer",
-        "--no-decontaminate",
-    )
-    assert code == 0, err
-    rows = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
-    rejected = [json.loads(x) for x in Path(f"{out}.rejected.jsonl").read_text().splitlines()]
-    for row in rows:
-        assert row["nli"]["positive"]["label"] == "entailment"
-        assert row["nli"]["negative"]["label"] == "contradiction"
-    judged = [r for r in rejected if r["reason"].startswith("nli_")]
-    summary = json.loads(Path(f"{out}.summary.json").read_text())
-    assert summary["checks"]["nli"]["rows_judged"] == len(rows) + len(judged)
-
-
 def test_a_label_bias_moves_the_decision_but_not_the_recorded_probabilities():
     from syncse.synthesis.backends import Completion
 
@@ -226,3 +200,74 @@ def test_shipped_calibrations_are_found_by_model_whatever_the_backend():
     assert local is not None and set(local) == set(LABELS)
     assert calibration_for("llama-server:qwen2.5-coder-1.5b") == local
     assert calibration_for("openai:gpt-4o-mini") is None
+
+
+def test_inline_nli_judge_rejects_with_the_reason_and_a_rewrite_asks_the_failed_side_again(
+    tmp_path, syncse_cli
+):
+    """Inline judge: kept rows carry an entailed positive and a contradicting negative, and
+    rejected ones their reason. Then --nli-rewrites 1 against that run (same seeds, so the
+    first versions are the same rows): every row the judge rejected is asked again on the
+    failed side only, with a template other than the one that failed, and no row kept
+    without it is lost."""
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(p for p, _, _ in CLEAR[::2]) + "\n")
+
+    def run(out: Path, *extra: str) -> tuple[dict, dict]:
+        code, err = syncse_cli(
+            "synthesize", "partial", "--input", src, "--out", out,
+            "--nli-judge", "writer", "--no-decontaminate", *extra,
+        )  # fmt: skip
+        assert code == 0, err
+        rows = {}
+        for path in (out, Path(f"{out}.rejected.jsonl")):
+            if path.exists():
+                rows |= {r["key"]: r for r in map(json.loads, path.read_text().splitlines())}
+        return rows, json.loads(Path(f"{out}.summary.json").read_text())
+
+    once, first_summary = run(tmp_path / "once.jsonl")
+    for row in once.values():
+        if "reason" not in row:
+            assert row["nli"]["positive"]["label"] == "entailment"
+            assert row["nli"]["negative"]["label"] == "contradiction"
+    judged = [r for r in once.values() if r.get("reason", "nli_").startswith("nli_")]
+    assert first_summary["checks"]["nli"]["rows_judged"] == len(judged)
+    assert "rewrites" not in first_summary["checks"]["nli"]
+
+    again, summary = run(tmp_path / "again.jsonl", "--nli-rewrites", "1")
+    # First-written rates are the writer's, whatever the rewrites did afterwards.
+    assert summary["checks"]["nli"]["valid_rate"] == first_summary["checks"]["nli"]["valid_rate"]
+    assert once.keys() == again.keys()
+    first_rejected = {k: r for k, r in once.items() if r.get("reason", "").startswith("nli_")}
+    assert first_rejected, "the writer's rows all passed; the test needs a rejected one"
+    for key, first in first_rejected.items():
+        side = "positive" if first["reason"].startswith("nli_positive") else "negative"
+        column, other = ("sent1", "hard_neg") if side == "positive" else ("hard_neg", "sent1")
+        row = again[key]
+        (rewrite,) = row["nli"]["rewritten"]
+        assert rewrite["side"] == side
+        assert rewrite["template"] != rewrite["replaced_template"]
+        assert rewrite["replaced_text"] == first[column]
+        assert row[other] == first[other]  # the side that passed is not asked again
+    for key, first in once.items():
+        if "reason" not in first:
+            assert "reason" not in again[key] and again[key]["sent1"] == first["sent1"]
+    counts = summary["this_run"]["counts"]
+    rewrites = summary["checks"]["nli"]["rewrites"]
+    assert rewrites["rows_judged"] == counts.get("nli_rewrite_positive", 0) + counts.get(
+        "nli_rewrite_negative", 0
+    )
+    kept_by_rewrite = [r for r in again.values() if "reason" not in r and "rewritten" in r["nli"]]
+    assert rewrites["valid"] == len(kept_by_rewrite)
+
+
+def test_rewrites_without_a_judge_are_a_one_line_error(tmp_path, syncse_cli):
+    src = tmp_path / "in.txt"
+    src.write_text("A man is playing a guitar on a stage.\n")
+    out = tmp_path / "o.jsonl"
+    code, err = syncse_cli(
+        "synthesize", "partial", "--input", src, "--out", out, "--nli-rewrites", "1"
+    )  # fmt: skip
+    assert code != 0
+    assert "--nli-rewrites 1: needs --nli-judge" in err and "Traceback" not in err
+    assert not out.exists()

@@ -370,6 +370,13 @@ _NLI_JUDGE = Annotated[
         "local preset / .gguf (e.g. qwen2.5-coder-1.5b)."
     ),
 ]
+_NLI_REWRITES = Annotated[
+    int,
+    typer.Option(
+        help="With --nli-judge: write the side the judge rejects again (another sampled "
+        "template), up to this many times, before the row is rejected."
+    ),
+]
 _AGREEMENT = Annotated[
     str | None,
     typer.Option(
@@ -432,6 +439,19 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
         raise SyncseError(
             f"--model: name the model {o.base_url} serves (no default off OpenAI's own API)"
         )
+    if o.nli_rewrites and not o.nli_judge:
+        raise SyncseError(f"--nli-rewrites {o.nli_rewrites}: needs --nli-judge")
+    if o.nli_rewrites < 0:
+        raise SyncseError(f"--nli-rewrites {o.nli_rewrites}: must be 0 or more")
+    filters = FilterConfig(
+        exclude_files=list(o.exclude or []),
+        decontaminate=not o.no_decontaminate,
+        judge=o.judge,
+        nli_judge=o.nli_judge,
+        nli_rewrites=o.nli_rewrites,
+        agreement_encoder=o.agreement_encoder,
+        max_anchor_words=getattr(o, "max_anchor_words", FilterConfig.max_anchor_words),
+    )
     from syncse.data.locations import data_dir_from_env
 
     data_dir = o.data_dir or data_dir_from_env()
@@ -450,14 +470,7 @@ def _synthesis_config(options: dict[str, Any], limit: int | None = None):
         sampling=SamplingConfig(
             temperature=o.temperature, examples_per_call=o.examples, max_tokens=o.max_tokens
         ),
-        filters=FilterConfig(
-            exclude_files=list(o.exclude or []),
-            decontaminate=not o.no_decontaminate,
-            judge=o.judge,
-            nli_judge=o.nli_judge,
-            agreement_encoder=o.agreement_encoder,
-            max_anchor_words=getattr(o, "max_anchor_words", FilterConfig.max_anchor_words),
-        ),
+        filters=filters,
         pools=o.pools,
         seed=o.seed,
         data_dir=data_dir,
@@ -493,6 +506,18 @@ def _report(summary: SynthesisSummary, fmt: str, out: Path) -> None:
         f"LLM calls {summary.this_run.llm_calls}, cache hits "
         f"{summary.this_run.cache_hits}; summary in {TripletFiles(out).summary}"
     )
+    nli = summary.checks.get("nli") or {}
+    if nli.get("rows_judged"):
+        low, high = nli["valid_rate_95"]
+        line = (
+            f"NLI judge ({nli['judge']}), this run's rows as first written: "
+            f"valid {nli['valid_rate']:.1%} (95% {low:.1%}-{high:.1%}), "
+            f"negative entailed {nli['negative_entailed_rate']:.1%} of {nli['rows_judged']}"
+        )
+        if nli.get("rewrites"):
+            r = nli["rewrites"]
+            line += f"; rewritten rows {r['rows_judged']}, {r['valid']} of them then valid"
+        _echo(line)
 
 
 @synthesize_app.command("partial")
@@ -523,6 +548,7 @@ def synthesize_partial_cmd(
     no_decontaminate: _NO_DECONTAMINATE = False,
     judge: _JUDGE = False,
     nli_judge: _NLI_JUDGE = None,
+    nli_rewrites: _NLI_REWRITES = 0,
     agreement_encoder: _AGREEMENT = None,
     price: _PRICE = None,
     timeout: _TIMEOUT = 60.0,
@@ -581,6 +607,7 @@ def synthesize_scratch_cmd(
     no_decontaminate: _NO_DECONTAMINATE = False,
     judge: _JUDGE = False,
     nli_judge: _NLI_JUDGE = None,
+    nli_rewrites: _NLI_REWRITES = 0,
     agreement_encoder: _AGREEMENT = None,
     price: _PRICE = None,
     timeout: _TIMEOUT = 60.0,

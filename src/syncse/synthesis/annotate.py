@@ -37,6 +37,14 @@ from syncse.synthesis.selection import select_inputs
 from syncse.synthesis.store import ResponseCache, ResultStore
 from syncse.synthesis.summary import RunUsage, SynthesisSummary
 
+#: NLI rejections that a rewrite of one side can mend, and that side.
+REWRITABLE = {
+    "nli_positive_neutral": "positive",
+    "nli_positive_contradiction": "positive",
+    "nli_negative_neutral": "negative",
+    "nli_negative_entailment": "negative",
+}
+
 
 class Annotator:
     """Orders one dataset's calls: per block of inputs all positives, then all negatives,
@@ -71,21 +79,29 @@ class Annotator:
         for row in store.accepted_rows:  # resumed: earlier rows count for duplicate checks
             self.row_filter.check(*(row[WRITTEN[role]] for role in ROLES))
 
-    async def write_one(self, item: Item, kind: str) -> Answer:
+    async def write_one(
+        self, item: Item, kind: str, rewrite: int = 0, avoid: str | None = None
+    ) -> Answer:
+        """One sentence of `kind` for `item`. `rewrite` > 0: the judge rejected the earlier
+        one, so it is asked again for this input alone, with its own seeds and a template
+        other than `avoid` (the one that failed)."""
         s = self.config.sampling
         meta: dict[str, Any] = {}
         block = self.config.block_size
         # Block size 1 keeps the historical per-input seed (same data as before blocks).
         scope = item.key if block == 1 else f"block{item.index // block}"
+        if rewrite:
+            scope = f"{item.key}:rewrite{rewrite}"
         for attempt in range(self.config.max_attempts):
             rng = random.Random(f"{self.config.seed}:{scope}:{kind}:{attempt}")
-            template, examples = self.pools.sample(kind, s.examples_per_call, rng)
+            template, examples = self.pools.sample(kind, s.examples_per_call, rng, avoid=avoid)
+            seed_parts = (item.key, kind, attempt) if not rewrite else (scope, kind, attempt)
             request = ChatRequest(
                 messages=build_messages(template, examples, kind, item.sentence),
                 temperature=s.temperature,
                 top_p=s.top_p_positive if kind == "positive" else s.top_p_negative,
                 max_tokens=s.max_tokens,
-                seed=request_seed(self.config.seed, item.key, kind, attempt),
+                seed=request_seed(self.config.seed, *seed_parts),
             )
             completion, response_key = await self.ask(request)
             meta = {
@@ -94,6 +110,8 @@ class Annotator:
                 "attempts": attempt + 1,
                 "response": response_key,
             }
+            if rewrite:
+                meta["rewrite"] = rewrite
             text = parse_sentence(completion.text)
             if text is not None and match_key(text) != match_key(item.sentence):
                 self.usage.answers[f"{kind}:ok"] += 1
@@ -162,6 +180,11 @@ class Annotator:
             self.outcomes.reject(item, reason, **texts)
             return
         reason, found = await run_checks(self.checks, item.sentence, positive.text, negative.text)
+        if self.config.filters.nli_rewrites and reason in REWRITABLE:
+            positive, negative, reason, found = await self._rewrite(
+                item, positive, negative, reason, found
+            )
+            texts = {WRITTEN["positive"]: positive.text, WRITTEN["negative"]: negative.text}
         if reason is not None:
             self.outcomes.reject(item, reason, **texts, **found)
             return
@@ -176,6 +199,45 @@ class Annotator:
                 found,
             )
         )
+
+    async def _rewrite(
+        self, item: Item, positive: Answer, negative: Answer, reason: str, found: dict[str, Any]
+    ) -> tuple[Answer, Answer, str | None, dict[str, Any]]:
+        """Write the side the NLI judge rejected again (another template and exemplars, for
+        this input alone) and judge the row again, up to `nli_rewrites` times. A rewrite that
+        fails the text filters, or cannot be written, leaves the last judged version and its
+        rejection standing. Every version judged is named in the row's `nli.rewritten`."""
+        rewritten: list[dict[str, Any]] = []
+        for rewrite in range(1, self.config.filters.nli_rewrites + 1):
+            side = REWRITABLE.get(reason or "")
+            if side is None:
+                break
+            failed = positive if side == "positive" else negative
+            self.counts[f"nli_rewrite_{side}"] += 1
+            answer = await self.write_one(item, side, rewrite, avoid=failed.meta.get("template"))
+            if answer.text is None:
+                break
+            pos, neg = (answer, negative) if side == "positive" else (positive, answer)
+            assert pos.text is not None and neg.text is not None  # both written before
+            if self.row_filter.check(item.sentence, pos.text, neg.text) is not None:
+                break
+            positive, negative = pos, neg
+            reason, found = await run_checks(
+                self.checks, item.sentence, pos.text, neg.text, rewrite=True
+            )
+            rewritten.append(
+                {
+                    "side": side,
+                    "template": answer.meta["template"],
+                    "replaced_template": failed.meta.get("template"),
+                    "replaced_text": failed.text,
+                }
+            )
+            if reason is None:
+                self.counts[f"nli_rewrite_{side}_kept"] += 1
+        if rewritten and "nli" in found:
+            found["nli"]["rewritten"] = rewritten
+        return positive, negative, reason, found
 
     # -- input selection and the worker pool -----------------------------------------
     def select(

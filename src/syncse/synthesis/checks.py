@@ -115,16 +115,35 @@ class NLICheck:
         self.anchors = anchors
         self.labels: Counter[tuple[str | None, str | None]] = Counter()
         self.anchor_labels: Counter[str | None] = Counter()
+        #: Verdicts on rows with a side written again (`nli_rewrites`), kept apart so that
+        #: `labels` stays the writer's first-try rates.
+        self.rewrite_labels: Counter[tuple[str | None, str | None]] = Counter()
 
     async def check(self, anchor: str, positive: str, negative: str):
+        return await self._check(anchor, positive, negative, self.labels, count_anchor=True)
+
+    async def recheck(self, anchor: str, positive: str, negative: str):
+        """`check` for a row with a rewritten side: the unchanged side's verdict comes from
+        the response cache, and the counts go to `rewrite_labels`."""
+        return await self._check(anchor, positive, negative, self.rewrite_labels)
+
+    async def _check(
+        self,
+        anchor: str,
+        positive: str,
+        negative: str,
+        counts: Counter[tuple[str | None, str | None]],
+        count_anchor: bool = False,
+    ):
         record: dict[str, Any] = {"judge": self.judge_id}
         if self.anchors is not None:
             verdict = await self.anchors.label(anchor)
-            self.anchor_labels[verdict.label] += 1
+            if count_anchor:
+                self.anchor_labels[verdict.label] += 1
             record["anchor"] = verdict.record()
         pos = await self.judge.label(anchor, positive)
         neg = await self.judge.label(anchor, negative)
-        self.labels[(pos.label, neg.label)] += 1
+        counts[(pos.label, neg.label)] += 1
         record |= {"positive": pos.record(), "negative": neg.record()}
         if self.anchors is not None and record["anchor"]["label"] != "yes":
             return "nli_bad_anchor", record
@@ -137,8 +156,18 @@ class NLICheck:
         return None, record
 
     def summary(self) -> dict[str, Any]:
-        """The rates over every row this check judged (kept and rejected alike)."""
-        return nli_rates(self.labels, self.judge_id, self.anchor_labels)
+        """The rates over every row this check judged (kept and rejected alike), as first
+        written; with rewrites, how many rewritten rows became valid."""
+        rates = nli_rates(self.labels, self.judge_id, self.anchor_labels)
+        if self.rewrite_labels:
+            rewritten = sum(self.rewrite_labels.values())
+            valid = self.rewrite_labels[("entailment", "contradiction")]
+            rates["rewrites"] = {
+                "rows_judged": rewritten,
+                "valid": valid,
+                "valid_rate": valid / rewritten,
+            }
+        return rates
 
 
 def nli_rates(
@@ -224,13 +253,19 @@ class EncoderAgreement:
 
 
 async def run_checks(
-    checks: list[RowCheck], anchor: str, positive: str, negative: str | None
+    checks: list[RowCheck],
+    anchor: str,
+    positive: str,
+    negative: str | None,
+    rewrite: bool = False,
 ) -> tuple[str | None, dict[str, Any]]:
     """Run the checks in order, stopping at the first rejection (a later check's call is
-    not paid for a row that is already out). Returns the reason and every record made."""
+    not paid for a row that is already out). Returns the reason and every record made.
+    `rewrite`: the row has a side written again; a check with a `recheck` counts it apart."""
     records: dict[str, Any] = {}
     for check in checks:
-        reason, record = await check.check(anchor, positive, negative)
+        method = getattr(check, "recheck", check.check) if rewrite else check.check
+        reason, record = await method(anchor, positive, negative)
         records[check.name] = record
         if reason is not None:
             return reason, records

@@ -186,11 +186,21 @@ class FilterConfig:
     #: the positive and contradicts the negative. "writer": the LLM that writes the rows; a
     #: local preset or .gguf path: that model, in this process (llama-cpp); None: off.
     nli_judge: str | None = None
+    #: With the NLI judge on: how many times the side it rejects (a positive not entailed, a
+    #: negative that does not contradict) is written again, with another sampled template
+    #: and exemplars, and judged again, before the row is rejected. 0: reject at once.
+    nli_rewrites: int = 0
     #: An encoder (alias, folder or hub id) whose agreement a row needs: the positive closer to
     #: the anchor than the negative, and not a near copy of it. Opt-in, since a human-trained
     #: encoder then shapes the data; reports say so.
     agreement_encoder: str | None = None
     agreement_max_positive_similarity: float = 0.98
+
+    def __post_init__(self) -> None:
+        if self.nli_rewrites < 0:
+            raise ValueError(f"nli_rewrites {self.nli_rewrites}: must be 0 or more")
+        if self.nli_rewrites and not self.nli_judge:
+            raise ValueError("nli_rewrites: rewrites are asked for by the NLI judge; set nli_judge")
 
     def checks_id(self) -> str | None:
         """What the row checks are, for the file's manifest (None: no checks). Checks change
@@ -205,6 +215,8 @@ class FilterConfig:
             parts.append("judge")
         if self.nli_judge:
             parts.append(f"nli:{self.nli_judge}")
+            if self.nli_rewrites:
+                parts.append(f"rewrites:{self.nli_rewrites}")
         return "+".join(parts) or None
 
 

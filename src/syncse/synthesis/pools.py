@@ -40,8 +40,14 @@ class Pools:
     examples: list[Example]
     digest: str
 
-    def sample(self, kind: str, k: int, rng: random.Random) -> tuple[Template, list[Example]]:
+    def sample(
+        self, kind: str, k: int, rng: random.Random, avoid: str | None = None
+    ) -> tuple[Template, list[Example]]:
+        """A template of `kind` and `k` exemplars; `avoid`: a template id not to draw (a
+        rewrite asks with another template), unless it is the only one."""
         templates = self.positive if kind == "positive" else self.negative
+        if avoid is not None and len(templates) > 1:
+            templates = [t for t in templates if t.id != avoid] or templates
         return rng.choice(templates), rng.sample(self.examples, min(k, len(self.examples)))
 
 

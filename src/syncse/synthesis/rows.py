@@ -89,6 +89,12 @@ def assemble_row(
             "seed": seed,
             "config": fingerprint,
         }
+        # A side the NLI judge had rejected and that was written again (`nli_rewrites`).
+        | {
+            f"{k}_rewrite": a.meta["rewrite"]
+            for k, a in (("pos", positive), ("neg", negative))
+            if a.meta.get("rewrite")
+        }
         | found
         | item.meta
     )
