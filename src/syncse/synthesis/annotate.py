@@ -214,7 +214,12 @@ class Annotator:
                 break
             failed = positive if side == "positive" else negative
             self.counts[f"nli_rewrite_{side}"] += 1
+            asked = self.usage.calls + self.usage.cache_hits
             answer = await self.write_one(item, side, rewrite, avoid=failed.meta.get("template"))
+            # Writing calls the rewrites cost (answers that failed to parse are asked again).
+            self.counts["nli_rewrite_writer_calls"] += (
+                self.usage.calls + self.usage.cache_hits - asked
+            )
             if answer.text is None:
                 break
             pos, neg = (answer, negative) if side == "positive" else (positive, answer)

@@ -186,6 +186,7 @@ class _Session:
                 caller = getattr(self, "_judge_caller", None)
                 if caller is not None:
                     found["nli"]["llm_calls"] = caller.usage.calls
+                    found["nli"]["cache_hits"] = caller.usage.cache_hits
             elif isinstance(check, EncoderAgreement):
                 found["agreement"] = {
                     "encoder": check.encoder_name,
