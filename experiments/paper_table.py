@@ -22,6 +22,8 @@ Arms (training data; the first `--rows` rows of each):
 - `partial-<generator>`: `datasets/flickr8k-partial-<generator>` (LLM-written, the same
   captions as anchors); `judged-<generator>`: its rows the NLI judge kept
   (`triplets.judged.jsonl` beside it, written by `syncse filter --nli-judge`).
+- `pairs-<generator>`: the partial set's rows without their hard negatives (LLM positives,
+  in-batch negatives only, like `human-flickr`): which part of the LLM rows does the work.
 - `scratch-<generator>`: `datasets/scratch-<generator>` (LLM-written sentences and triplets).
 
 Checkpoint selection is the same for every trained arm: STS-B dev every `steps/10` steps,
@@ -65,6 +67,12 @@ def arm_data(arm: str, rows: int) -> tuple[Path, str]:
     if arm == "human-sick":
         return write_jsonl(sick_triplets(DATA)[:rows], folder / f"human-sick-{rows}.jsonl"), "sup"
     kind, _, generator = arm.partition("-")
+    if kind == "pairs":
+        source, _ = arm_data(f"partial-{generator}", rows)
+        with source.open(encoding="utf-8") as handle:
+            rows_ = [json.loads(line) for line in handle if line.strip()][:rows]
+        pairs_ = [{"sent0": r["sent0"], "sent1": r["sent1"]} for r in rows_]
+        return write_jsonl(pairs_, folder / f"{arm}-{rows}.jsonl"), "sup"
     name = {"partial": f"flickr8k-partial-{generator}", "judged": f"flickr8k-partial-{generator}"}
     file = {"judged": "triplets.judged.jsonl"}.get(kind, "triplets.jsonl")
     path = DATASETS / name.get(kind, arm) / file
@@ -229,7 +237,7 @@ def gap_lines(table: list[dict], reference: str = "human-flickr") -> list[str]:
         if "unsup" not in arms or reference not in arms:
             continue
         for arm, scores in arms.items():
-            if arm.split("-")[0] not in ("partial", "judged", "scratch"):
+            if arm.split("-")[0] not in ("partial", "judged", "pairs", "scratch"):
                 continue
             mid, low, high = gap_closed(scores, arms["unsup"], arms[reference])
             lines.append(
