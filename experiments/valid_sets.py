@@ -7,7 +7,8 @@ sessions: the triplets file is its own resume point, and a snapshot of it lives 
     python experiments/valid_sets.py judge       # the NLI judge's kept rows, beside them
 
 The set: one decontaminated caption per Flickr8k *train* image (`flickr8k_captions`, seed 42),
-2,000 of them, annotated by `qwen2.5-coder-1.5b` with syncse's defaults (block size 32, five
+2,040 of them (2,000 at first; 40 more so that at least 2,000 rows survive the
+filters), annotated by `qwen2.5-coder-1.5b` with syncse's defaults (block size 32, five
 exemplars, temperature 1.0). Rows are written unfiltered; the NLI judge's verdicts and the
 judge-filtered subset come from `syncse filter --nli-judge` over the snapshot.
 """
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "senteval"
 NAME = "flickr8k-partial-qwen2.5-coder-1.5b"
 MODEL = "qwen2.5-coder-1.5b"
-CAPTIONS = 2000
+CAPTIONS = 2040
 WORK = ROOT / "outputs" / "valid" / "partial-1.5b"
 TARGET = ROOT / "datasets" / NAME
 #: The files that make the resume point (the response cache is not published).
