@@ -178,6 +178,40 @@ def test_stats_prints_the_valid_rate_by_the_judge_and_filter_keeps_only_valid_ro
     assert summary["nli"]["valid_rate"] == pytest.approx(len(kept) / len(ROWS))
 
 
+def test_filter_judges_the_anchors_of_a_scratch_file_and_not_of_a_partial_one(tmp_path, syncse_cli):
+    """Scratch anchors are the LLM's own sentences: `syncse filter` judges them as synthesis
+    does (the file's summary says which mode wrote it), so meta-text can be dropped later."""
+    from syncse.synthesis.summary import RunUsage, SynthesisSummary
+
+    meta = {
+        "sent0": "Here are ten sentences about travel and food.",
+        "sent1": "Here are sentences about travel.",
+        "hard_neg": "There are no sentences.",
+    }
+    found = {}
+    for mode in ("scratch", "partial"):
+        data = _rows(tmp_path / f"{mode}.jsonl", [*ROWS, meta])
+        SynthesisSummary(output=str(data), rejected_file="", accepted=len(ROWS) + 1,
+                         rejected={}, this_run=RunUsage(), backend="test",
+                         config_fingerprint="test", mode=mode).save()  # fmt: skip
+        out = tmp_path / f"{mode}.kept.jsonl"
+        code, err = syncse_cli("filter", data, "--out", out, "--nli-judge", "smollm2-135m")
+        assert code == 0, err
+        rows = [json.loads(x) for f in (out, Path(f"{out}.rejected.jsonl")) if f.exists()
+                for x in f.read_text().splitlines()]  # fmt: skip
+        assert len(rows) == len(ROWS) + 1
+        found[mode] = (rows, json.loads(Path(f"{out}.summary.json").read_text())["nli"])
+    scratch_rows, scratch_rates = found["scratch"]
+    assert all(r["nli"]["anchor"]["label"] in ("yes", "no") for r in scratch_rows)
+    assert "bad_anchor_rate" in scratch_rates
+    for row in scratch_rows:
+        if row["nli"]["anchor"]["label"] == "no":
+            assert row["reason"] == "nli_bad_anchor"
+    partial_rows, partial_rates = found["partial"]
+    assert not any("anchor" in r["nli"] for r in partial_rows)
+    assert "bad_anchor_rate" not in partial_rates
+
+
 def test_a_label_bias_moves_the_decision_but_not_the_recorded_probabilities():
     from syncse.synthesis.backends import Completion
 
@@ -271,3 +305,20 @@ def test_rewrites_without_a_judge_are_a_one_line_error(tmp_path, syncse_cli):
     assert code != 0
     assert "--nli-rewrites 1: needs --nli-judge" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_a_dumped_response_cache_loads_into_a_fresh_one_and_keeps_what_is_there(tmp_path):
+    """The answers behind a published dataset travel as text; loading them twice, or over
+    answers already cached, changes nothing."""
+    first = ResponseCache(tmp_path / "a.sqlite")
+    first.put("k1", "one", 10, 2)
+    first.put("k2", "two\nlines", 11, 3)
+    assert first.dump(tmp_path / "answers.jsonl") == 2
+    first.close()
+    fresh = ResponseCache(tmp_path / "b.sqlite")
+    fresh.put("k2", "already here", 1, 1)
+    assert fresh.load(tmp_path / "answers.jsonl") == 1
+    assert fresh.load(tmp_path / "answers.jsonl") == 0
+    assert fresh.get("k1") == ("one", 10, 2)
+    assert fresh.get("k2") == ("already here", 1, 1)
+    fresh.close()

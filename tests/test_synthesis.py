@@ -253,6 +253,11 @@ def test_scratch_writes_sentences_then_annotates(tmp_path, senteval_dir):
     # Resume with the same n: nothing left to do, so no new LLM calls.
     again = synthesize_scratch(config, n=len(rows), per_call=5, max_rounds=2)
     assert again["this_run"]["llm_calls"] == 0
+    # A top-up replays the calls the rows came from (cached) and plans new ones past them in
+    # its first round, instead of one round per few cached calls.
+    behind = max(r["generation_call"] for r in rows) + 1
+    more = synthesize_scratch(config, n=len(rows) + 1, per_call=5, max_rounds=1)
+    assert more["generation_calls"] > behind
 
 
 def test_flickr8k_captions_are_decontaminated_train_captions(senteval_dir):

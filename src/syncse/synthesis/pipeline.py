@@ -405,6 +405,13 @@ async def _generate_all(
     return [sentence for batch in batches for sentence in batch]
 
 
+def _calls_behind(rows: list[dict[str, Any]]) -> int:
+    """How many sentence-writing calls the rows of a scratch file came from (each row
+    records its `generation_call`)."""
+    calls = [r.get("generation_call") for r in rows]
+    return max((c for c in calls if isinstance(c, int)), default=-1) + 1
+
+
 async def _scratch(
     config: SynthesisConfig,
     n: int,
@@ -433,6 +440,11 @@ async def _scratch(
             # Small models write fewer sentences per call than asked: plan with the yield seen.
             per_call_seen = len(generated) / calls if calls else writing.per_call
             needed = math.ceil((n - accepted) * 1.3 / max(per_call_seen, 1.0))
+            if not calls:
+                # A resumed file's rows came from its first calls, which are replayed first:
+                # plan past them, or a large top-up crawls through cached calls a round at
+                # a time and runs out of rounds before writing anything new.
+                needed += _calls_behind(session.store.accepted_rows)
             batch = await _generate_all(session, range(calls, calls + needed), writing)
             calls += needed
             start = len(generated)

@@ -32,10 +32,10 @@ from syncse.synthesis.checks import (
 )
 from syncse.synthesis.config import BackendConfig, FilterConfig
 from syncse.synthesis.judge import LLMJudge
-from syncse.synthesis.nli import NLIJudge
+from syncse.synthesis.nli import AnchorJudge, NLIJudge
 from syncse.synthesis.pools import load_pools
 from syncse.synthesis.store import ResponseCache
-from syncse.synthesis.summary import FilterSummary
+from syncse.synthesis.summary import FilterSummary, SynthesisSummary
 
 
 def read_rows(
@@ -98,7 +98,12 @@ async def _run(
             judge_check = JudgeCheck(LLMJudge(caller.ask, load_pools(pools).examples, seed))
             checks.append(judge_check)
         if filters.nli_judge and caller is not None and backend is not None:
-            nli_check = NLICheck(NLIJudge(caller.ask, seed), backend.backend_id)
+            # Scratch rows' anchors are the LLM's own sentences, so they are judged too, as
+            # during synthesis (`syncse stats` does the same): meta-text is rejected here.
+            written = SynthesisSummary.load(source)
+            scratch = written is not None and written.mode == "scratch"
+            anchors = AnchorJudge(caller.ask, seed) if scratch else None
+            nli_check = NLICheck(NLIJudge(caller.ask, seed), backend.backend_id, anchors)
             checks.append(nli_check)
         try:
             kept, rejected = await _filter(rows, checks)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from syncse.data.files import read_json_or_none, write_json_atomic, write_text_atomic
-from syncse.data.jsonl import iter_jsonl, json_line, jsonl_text
+from syncse.data.jsonl import iter_jsonl, json_line, jsonl_text, read_jsonl
 from syncse.data.text import match_key
 from syncse.data.triplets import TripletFiles
 from syncse.errors import SyncseError
@@ -264,6 +264,34 @@ class ResponseCache:
                 (key, text, prompt_tokens, completion_tokens),
             )
             self.db.commit()
+
+    def dump(self, path: Path) -> int:
+        """Write every answer to `path` as JSON lines (key, text, token counts), oldest
+        first, and return how many. The SQLite file is binary and rewritten in place, so it
+        cannot travel in git with a dataset; this text can, and `load` on another machine
+        makes a resume there free of the calls already paid for."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT key, text, prompt_tokens, completion_tokens FROM responses ORDER BY rowid"
+            ).fetchall()
+        fields = ("key", "text", "prompt_tokens", "completion_tokens")
+        write_text_atomic(path, jsonl_text(dict(zip(fields, row, strict=True)) for row in rows))
+        return len(rows)
+
+    def load(self, path: Path) -> int:
+        """Add the answers of a `dump` file (answers already here are kept); returns how many
+        were new."""
+        with self._lock:
+            before = self.db.total_changes
+            self.db.executemany(
+                "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?)",
+                (
+                    (r["key"], r["text"], r["prompt_tokens"], r["completion_tokens"])
+                    for r in read_jsonl(path)
+                ),
+            )
+            self.db.commit()
+            return self.db.total_changes - before
 
     def close(self) -> None:
         # Under the lock: after Ctrl-C a cancelled call's `get`/`put` may still be running in
