@@ -167,14 +167,25 @@ BAD_CONTROLS = (
 )
 
 
-def blind_make(out: Path, per_writer: int = 50, seed: int = 7) -> None:
+def blind_make(
+    out: Path, per_writer: int = 50, seed: int = 7, sets: list[str] | None = None
+) -> None:
+    """Blind anchor items: each writer's candidate anchors, or with `sets` (NAME=FILE of
+    triplets) the anchors of those rows, among the controls."""
     import random
 
     from blind_labels import sick_triplets
 
     from syncse.synthesis.filters import is_about_itself
 
-    written = json.loads((WORK / "sentences.json").read_text())
+    if sets:
+        written = {}
+        for spec in sets:
+            name, path = spec.split("=", 1)
+            rows = [json.loads(x) for x in Path(path).read_text().splitlines() if x.strip()]
+            written[name] = [[(r["sent0"], None) for r in rows]]
+    else:
+        written = json.loads((WORK / "sentences.json").read_text())
     rng = random.Random(seed)
     items = []
     for model, batches in written.items():
@@ -201,7 +212,8 @@ def blind_score(out: Path) -> dict:
 
     key = {r["id"]: r for r in rows("key.jsonl")}
     labels = {r["id"]: r["label"] for r in rows("labels.jsonl")}
-    written = json.loads((WORK / "sentences.json").read_text())
+    sentences = WORK / "sentences.json"
+    written = json.loads(sentences.read_text()) if sentences.exists() else {}
     verdicts = {s: v for batches in written.values() for b in batches for s, v in b}
     sets: dict[str, dict] = {}
     for i, item in key.items():
@@ -230,9 +242,10 @@ def main() -> None:
         step.add_argument("step")
         step.add_argument("--out", type=Path, required=True)
         step.add_argument("--per-writer", type=int, default=50)
+        step.add_argument("--set", action="append", help="NAME=FILE: anchors of these rows")
         a = step.parse_args()
         if a.step == "blind-make":
-            blind_make(a.out, a.per_writer)
+            blind_make(a.out, a.per_writer, sets=a.set)
         else:
             blind_score(a.out)
         return
