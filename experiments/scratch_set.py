@@ -108,6 +108,23 @@ def judge() -> None:
     snapshot()
 
 
+BLIND = ROOT / "datasets" / "blind-labels" / "round3"
+
+
+def _blind_lines() -> str:
+    """Round 3: 100 rows of the first 200, unfiltered, and their anchors, labelled blind."""
+    if not (BLIND / "score.json").exists():
+        return "None yet."
+    rows = json.loads((BLIND / "score.json").read_text())["sets"]["scratch-1.5b"]
+    anchors = json.loads((BLIND / "anchors" / "score.json").read_text())["sets"]["scratch-1.5b"]
+    low, high = rows["valid_95"]
+    return f"""`datasets/blind-labels/round3`: {rows["rows"]} rows drawn from the first 200,
+unfiltered, labelled without knowing their source or any verdict: **{rows["valid"]:.0%} valid** (95%
+interval {low:.0%} to {high:.0%}), positive entailed {rows["positive_entailed"]:.0%}, negative
+contradicts {rows["negative_contradicts"]:.0%}, negative entailed {rows["negative_entailed"]:.0%};
+{anchors["yes"]} of {anchors["items"]} anchors are standalone sentences about the world."""
+
+
 def _judged_section() -> str:
     path = TARGET / "triplets.judged.summary.json"
     if not path.exists():
@@ -126,8 +143,7 @@ positive entailed and the negative contradicted (`python experiments/scratch_set
   {nli["negative_contradicts_rate"]:.1%}, negative entailed {nli["negative_entailed_rate"]:.1%}.
 - Rejected by reason: {s["rejected"]}.
 - The judge against human labels: 53.4% 3-way agreement on held-out SICK-train pairs (59.2%
-  on SICK trial; majority class 56.4%), docs/quality.md; no blind hand-labelled sample of
-  this set yet.
+  on SICK trial; majority class 56.4%), docs/quality.md.
 - Cost: {3 * nli["rows_judged"]} verdicts for {s["rows"]} rows ({3 * nli["rows_judged"] / kept:.1f}
   per kept row), {s["seconds"] / kept:.1f} s of judging per kept row on 2 CPU cores.
 """
@@ -197,6 +213,10 @@ syncse filter datasets/{NAME}/triplets.jsonl --out kept.jsonl --nli-judge {MODEL
   {usage["completion_tokens"]} generated tokens in {usage["seconds"] / 60:.0f} min on 2 CPU
   cores, {usage["seconds"] / max(1, len(rows)):.1f} s and
   {usage["llm_calls"] / max(1, len(rows)):.1f} calls per row.
+
+## Blind hand labels
+
+{_blind_lines()}
 
 ## Judge-filtered subset
 
