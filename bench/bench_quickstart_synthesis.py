@@ -1,7 +1,8 @@
 """The quickstart's synthesis stage, as filed and as it is now, side by side in one run.
 
 Issue 17's target is the quickstart's synthesis stage at least 2x faster than when it was filed.
-This runs that stage (examples/quickstart.yaml: SynCSE-scratch, SmolLM2-135M through
+This runs that stage (examples/scratch-smollm2.yaml, the former quickstart: SynCSE-scratch,
+SmolLM2-135M through
 llama-cpp-python, decontaminated against the evaluation data) in three arms, interleaved within
 each repeat so drift hits every arm alike, every run in a fresh folder (no cache hits):
 
@@ -119,7 +120,7 @@ def main() -> None:
     from syncse.pipeline.config import load_run_config
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", type=Path, default=ROOT / "examples/quickstart.yaml")
+    parser.add_argument("--config", type=Path, default=ROOT / "examples/scratch-smollm2.yaml")
     parser.add_argument("--n", type=int, help="triplets wanted (default: the config's)")
     parser.add_argument("--arms", default="filed,lines,split", help=",".join(ARMS))
     parser.add_argument("--repeats", type=int, default=3)

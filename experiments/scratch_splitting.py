@@ -2,7 +2,8 @@
 
 Splitting (`split_sentences`, the default) makes scratch's sentence writing ~3x cheaper per
 anchor, but it also changes the anchors: shorter, more of them starting with a pronoun, several
-from one paragraph. This runs the quickstart (examples/quickstart.yaml: SmolLM2-135M writes 200
+from one paragraph. This runs the SmolLM2 scratch example (examples/scratch-smollm2.yaml, the
+former quickstart: SmolLM2-135M writes 200
 triplets, all-MiniLM-L6-v2 trains on them, STS) with whole lines (`lines`, the paper's reading)
 and with split lines (`split`), and trains each dataset with several seeds, so a difference
 can be told from seed noise.
@@ -82,10 +83,10 @@ def main() -> None:
     parser.add_argument("--table", action="store_true", help="only print the table")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    os.chdir(ROOT)  # the quickstart's relative paths (data_dir) are the project root's
+    os.chdir(ROOT)  # the example's relative paths (data_dir) are the project root's
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # the stages' progress
     if not args.table:
-        base = yaml.safe_load((ROOT / "examples/quickstart.yaml").read_text())
+        base = yaml.safe_load((ROOT / "examples/scratch-smollm2.yaml").read_text())
         for arm in ARMS:
             for seed in seeds:
                 config = arm_config(base, arm, seed, args.out, seeds[0])

@@ -50,6 +50,8 @@ def test_examples_are_valid():
     for path in sorted((ROOT / "examples").glob("*.yaml")):
         config = load_run_config(path)
         assert config.training.temperature == 0.05, path
+        if config.synthesis is None:  # trains on a data file: it must ship with the project
+            assert (ROOT / config.triplets).is_file(), (path, config.triplets)
 
 
 def test_stages_skip_when_up_to_date_and_rerun_when_changed(tmp_path, senteval_dir, syncse_logs):
