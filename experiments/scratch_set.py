@@ -87,13 +87,29 @@ def synthesize(n: int, step: int | None) -> None:
     have = len(read_jsonl(rows)) if rows.exists() else 0
     targets = list(range(have - have % step + step, n, step)) if step else []
     for target in [*targets, n]:
-        _syncse(command(target)[1:])
-        # Each run's own usage, so the card can state what the whole set cost.
-        usage = json.loads((WORK / "triplets.jsonl.summary.json").read_text())["this_run"]
-        TARGET.mkdir(parents=True, exist_ok=True)
-        with (TARGET / RUNS).open("a") as f:
-            f.write(json.dumps({"n": target} | usage) + "\n")
-        snapshot()
+        try:
+            _syncse(command(target)[1:])
+        finally:  # an interrupted run (Ctrl-C) still wrote its rows and its usage
+            record_run(target)
+            snapshot()
+
+
+def record_run(target: int) -> None:
+    """Add the last run's own usage to `runs.jsonl`, so the card can state what the whole
+    set cost across runs and sessions (each summary holds only its run's `this_run`)."""
+    summary = json.loads((WORK / "triplets.jsonl.summary.json").read_text())
+    runs = TARGET / RUNS
+    done = (
+        {r.get("at") for r in map(json.loads, runs.read_text().splitlines())}
+        if runs.exists()
+        else set()
+    )
+    at = (WORK / "triplets.jsonl.summary.json").stat().st_mtime
+    if at in done:  # this summary is already recorded
+        return
+    TARGET.mkdir(parents=True, exist_ok=True)
+    with runs.open("a") as f:
+        f.write(json.dumps({"n": target, "at": at} | summary["this_run"]) + "\n")
 
 
 def judge() -> None:
