@@ -20,16 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "senteval"
+from valid_sets import DATA, MODEL, ROOT, judge_into, run_syncse
+
 NAME = "scratch-qwen2.5-coder-1.5b"
-MODEL = "qwen2.5-coder-1.5b"
 ROWS = 1000
 WORK = ROOT / "outputs" / "valid" / "scratch-1.5b"
 JUDGED = WORK / "judged" / "triplets.judged.jsonl"
@@ -59,12 +54,6 @@ def command(n: int) -> list[str]:
     ]  # fmt: skip
 
 
-def _syncse(args: list[str]) -> None:
-    env = os.environ | {"HF_HUB_OFFLINE": "1"}
-    binary = Path(sys.executable).parent / "syncse"
-    subprocess.run([str(binary), *args], cwd=ROOT, env=env, check=True)
-
-
 def restore() -> None:
     from syncse.synthesis.store import ResponseCache
 
@@ -88,7 +77,7 @@ def synthesize(n: int, step: int | None) -> None:
     targets = list(range(have - have % step + step, n, step)) if step else []
     for target in [*targets, n]:
         try:
-            _syncse(command(target)[1:])
+            run_syncse(command(target)[1:])
         finally:  # an interrupted run (Ctrl-C) still wrote its rows and its usage
             record_run(target)
             snapshot()
@@ -97,30 +86,23 @@ def synthesize(n: int, step: int | None) -> None:
 def record_run(target: int) -> None:
     """Add the last run's own usage to `runs.jsonl`, so the card can state what the whole
     set cost across runs and sessions (each summary holds only its run's `this_run`)."""
-    summary = json.loads((WORK / "triplets.jsonl.summary.json").read_text())
-    runs = TARGET / RUNS
-    done = (
-        {r.get("at") for r in map(json.loads, runs.read_text().splitlines())}
-        if runs.exists()
-        else set()
-    )
-    at = (WORK / "triplets.jsonl.summary.json").stat().st_mtime
-    if at in done:  # this summary is already recorded
-        return
+    from syncse.data.jsonl import read_jsonl
+
+    path, runs = WORK / "triplets.jsonl.summary.json", TARGET / RUNS
+    at = path.stat().st_mtime
+    if runs.exists() and at in {r.get("at") for r in read_jsonl(runs)}:
+        return  # this summary is already recorded
     TARGET.mkdir(parents=True, exist_ok=True)
     with runs.open("a") as f:
-        f.write(json.dumps({"n": target, "at": at} | summary["this_run"]) + "\n")
+        f.write(
+            json.dumps({"n": target, "at": at} | json.loads(path.read_text())["this_run"]) + "\n"
+        )
 
 
 def judge() -> None:
-    """`syncse filter --nli-judge` over the snapshot: anchors, positives and negatives judged;
-    the kept rows and the judge's summary go beside the set."""
-    JUDGED.parent.mkdir(parents=True, exist_ok=True)
-    _syncse(["filter", str(TARGET / "triplets.jsonl"), "--out", str(JUDGED), "--nli-judge", MODEL])
-    shutil.copyfile(JUDGED, TARGET / "triplets.judged.jsonl")
-    summary = json.loads(JUDGED.with_name(JUDGED.name + ".summary.json").read_text())
-    summary = {k: v for k, v in summary.items() if k not in ("output",)}
-    (TARGET / "triplets.judged.summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    """The NLI judge over the snapshot (it judges scratch anchors too: the summary copied
+    beside the rows says the file is scratch); the kept rows go beside the set."""
+    judge_into(TARGET, JUDGED)
     snapshot()
 
 

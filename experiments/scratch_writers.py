@@ -176,14 +176,14 @@ def blind_make(
 
     from blind_labels import sick_triplets
 
+    from syncse.data.jsonl import read_jsonl
     from syncse.synthesis.filters import is_about_itself
 
     if sets:
         written = {}
         for spec in sets:
             name, path = spec.split("=", 1)
-            rows = [json.loads(x) for x in Path(path).read_text().splitlines() if x.strip()]
-            written[name] = [[(r["sent0"], None) for r in rows]]
+            written[name] = [[(r["sent0"], None) for r in read_jsonl(Path(path))]]
     else:
         written = json.loads((WORK / "sentences.json").read_text())
     rng = random.Random(seed)

@@ -62,26 +62,31 @@ def restore() -> None:
     print(f"restored {WORK}")
 
 
-def synthesize() -> None:
+def run_syncse(args: list[str]) -> None:
+    """The `syncse` command of this environment, offline, from the project root."""
     env = os.environ | {"HF_HUB_OFFLINE": "1"}
     binary = Path(sys.executable).parent / "syncse"
-    subprocess.run([str(binary), *command()[1:]], cwd=ROOT, env=env, check=True)
+    subprocess.run([str(binary), *args], cwd=ROOT, env=env, check=True)
+
+
+def synthesize() -> None:
+    run_syncse(command()[1:])
+
+
+def judge_into(target: Path, kept: Path) -> None:
+    """`syncse filter --nli-judge` over `target`'s rows: the kept rows and the judge's summary
+    go beside the set (`triplets.judged.jsonl`, `triplets.judged.summary.json`); the answer
+    cache stays beside `kept`, in outputs/."""
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    run_syncse(["filter", str(target / "triplets.jsonl"), "--out", str(kept), "--nli-judge", MODEL])
+    shutil.copyfile(kept, target / "triplets.judged.jsonl")
+    summary = json.loads(kept.with_name(kept.name + ".summary.json").read_text())
+    summary = {k: v for k, v in summary.items() if k not in ("output",)}
+    (target / "triplets.judged.summary.json").write_text(json.dumps(summary, indent=1) + "\n")
 
 
 def judge() -> None:
-    """`syncse filter --nli-judge` over the snapshot: the kept rows and the judge's summary go
-    beside the set (`triplets.judged.jsonl`, `triplets.judged.summary.json`); its answer cache
-    stays in outputs/."""
-    env = os.environ | {"HF_HUB_OFFLINE": "1"}
-    binary = Path(sys.executable).parent / "syncse"
-    kept = WORK.parent / "judged" / "triplets.judged.jsonl"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    args = ["filter", str(TARGET / "triplets.jsonl"), "--out", str(kept), "--nli-judge", MODEL]
-    subprocess.run([str(binary), *args], cwd=ROOT, env=env, check=True)
-    shutil.copyfile(kept, TARGET / "triplets.judged.jsonl")
-    summary = json.loads(kept.with_name(kept.name + ".summary.json").read_text())
-    summary = {k: v for k, v in summary.items() if k not in ("output",)}
-    (TARGET / "triplets.judged.summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    judge_into(TARGET, WORK.parent / "judged" / "triplets.judged.jsonl")
     snapshot()
 
 
