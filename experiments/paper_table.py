@@ -24,7 +24,8 @@ Arms (training data; the first `--rows` rows of each):
   (`triplets.judged.jsonl` beside it, written by `syncse filter --nli-judge`).
 - `pairs-<generator>`: the partial set's rows without their hard negatives (LLM positives,
   in-batch negatives only, like `human-flickr`): which part of the LLM rows does the work.
-- `scratch-<generator>`: `datasets/scratch-<generator>` (LLM-written sentences and triplets).
+- `scratch-<generator>`: `datasets/scratch-<generator>` (LLM-written sentences and triplets);
+  `judged-scratch-<generator>`: its rows the NLI judge kept (anchor, positive and negative).
 
 Checkpoint selection is the same for every trained arm: STS-B dev every `steps/10` steps,
 the best step kept (`syncse train --eval-steps`).
@@ -73,7 +74,10 @@ def arm_data(arm: str, rows: int) -> tuple[Path, str]:
             rows_ = [json.loads(line) for line in handle if line.strip()][:rows]
         pairs_ = [{"sent0": r["sent0"], "sent1": r["sent1"]} for r in rows_]
         return write_jsonl(pairs_, folder / f"{arm}-{rows}.jsonl"), "sup"
-    name = {"partial": f"flickr8k-partial-{generator}", "judged": f"flickr8k-partial-{generator}"}
+    # `judged-scratch-<generator>`: the judge-kept rows of a scratch set; `judged-<generator>`
+    # those of the partial set.
+    written = generator if generator.startswith("scratch-") else f"flickr8k-partial-{generator}"
+    name = {"partial": written, "judged": written}
     file = {"judged": "triplets.judged.jsonl"}.get(kind, "triplets.jsonl")
     path = DATASETS / name.get(kind, arm) / file
     if kind not in ("partial", "judged", "scratch") or not path.exists():

@@ -22,7 +22,7 @@ import argparse
 import json
 import shutil
 
-from valid_sets import DATA, MODEL, ROOT, judge_into, run_syncse
+from valid_sets import DATA, MODEL, ROOT, judge_agreement_line, judge_into, run_syncse
 
 NAME = "scratch-qwen2.5-coder-1.5b"
 ROWS = 1000
@@ -140,8 +140,7 @@ positive entailed and the negative contradicted (`python experiments/scratch_set
   {nli["positive_entailed_rate"]:.1%}, negative contradicts
   {nli["negative_contradicts_rate"]:.1%}, negative entailed {nli["negative_entailed_rate"]:.1%}.
 - Rejected by reason: {s["rejected"]}.
-- The judge against human labels: 53.4% 3-way agreement on held-out SICK-train pairs (59.2%
-  on SICK trial; majority class 56.4%), docs/quality.md.
+{judge_agreement_line()}
 - Cost: {3 * nli["rows_judged"]} verdicts for {s["rows"]} rows ({3 * nli["rows_judged"] / kept:.1f}
   per kept row), {s["seconds"] / kept:.1f} s of judging per kept row on 2 CPU cores.
 """

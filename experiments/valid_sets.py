@@ -73,6 +73,18 @@ def synthesize() -> None:
     run_syncse(command()[1:])
 
 
+def judge_agreement_line() -> str:
+    """The judge's SICK agreement, read from `docs/results/nli_judge_sick.json` (written by
+    `experiments/nli_judge_sick.py`) so that every card states the measured figure."""
+    result = json.loads((ROOT / "docs" / "results" / "nli_judge_sick.json").read_text())[MODEL]
+    train, trial = result["train"], result["trial"]
+    return (
+        f"- The judge against human labels: {train['accuracy']:.1%} 3-way agreement on held-out"
+        f" SICK-train pairs ({trial['accuracy']:.1%}\n  on SICK trial; majority class"
+        f" {trial['majority_baseline']:.1%}), docs/quality.md."
+    )
+
+
 def judge_into(target: Path, kept: Path) -> None:
     """`syncse filter --nli-judge` over `target`'s rows: the kept rows and the judge's summary
     go beside the set (`triplets.judged.jsonl`, `triplets.judged.summary.json`); the answer
@@ -143,8 +155,7 @@ valid (positive entailed and negative contradicted), written by
 - Judge's figures on these rows: valid {nli["valid_rate"]:.1%} (95% interval {low:.1%} to
   {high:.1%}), positive entailed {nli["positive_entailed_rate"]:.1%}, negative contradicts
   {nli["negative_contradicts_rate"]:.1%}, negative entailed {nli["negative_entailed_rate"]:.1%}.
-- The judge against human labels: 53.4% 3-way agreement on held-out SICK-train pairs (59.2%
-  on SICK trial; majority class 56.4%), docs/quality.md.
+{judge_agreement_line()}
 {_blind_lines()}
 - Cost: {verdicts} verdicts for {s["rows"]} rows ({calls:.1f} per kept row); at
   {SECONDS_PER_VERDICT:.1f} s a verdict (the first 505 rows: 1,010 verdicts in 17 min, 2 CPU

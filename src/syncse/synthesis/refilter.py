@@ -100,8 +100,7 @@ async def _run(
         if filters.nli_judge and caller is not None and backend is not None:
             # Scratch rows' anchors are the LLM's own sentences, so they are judged too, as
             # during synthesis (`syncse stats` does the same): meta-text is rejected here.
-            written = SynthesisSummary.load(source)
-            scratch = written is not None and written.mode == "scratch"
+            scratch = SynthesisSummary.is_scratch(source)
             anchors = AnchorJudge(caller.ask, seed) if scratch else None
             nli_check = NLICheck(NLIJudge(caller.ask, seed), backend.backend_id, anchors)
             checks.append(nli_check)

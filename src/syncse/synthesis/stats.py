@@ -78,7 +78,6 @@ def triplet_stats(
         )
     if nli_judge is not None:
         assert data.negatives is not None
-        written = SynthesisSummary.load(path)
         stats["nli"] = judge_rates(
             data.anchors,
             data.positives,
@@ -86,7 +85,7 @@ def triplet_stats(
             nli_judge,
             TripletFiles(path).cache,
             nli_sample,
-            judge_anchors=written is not None and written.mode == "scratch",
+            judge_anchors=SynthesisSummary.is_scratch(path),
         )
     judged = [r["judge"] for r in raw if isinstance(r.get("judge"), dict)]
     if judged:
@@ -139,7 +138,16 @@ def stats_markdown(stats: dict[str, Any], path: Path) -> str:
             continue
         lines.append(f"| {key.replace('_', ' ')} | {stats[key]:.3f} |")
     nli = stats.get("nli")
-    if nli and nli.get("rows_judged"):
+    if nli and nli.get("rows_judged") and nli.get("source") == "recorded in the rows":
+        # Verdicts are written into rows only by a judge that filtered them (`--nli-judge` in
+        # synthesis or `syncse filter`), so every recorded verdict passed: a "valid rate" from
+        # them would be 1.000 by construction and read like a measurement of quality.
+        lines.append(
+            f"| valid triplets (NLI judge) | all {nli['rows_judged']} rows were kept by "
+            f"{nli['judge']}, so 1.000 by construction; its rate before filtering is in the "
+            "summary of the run that filtered them |"
+        )
+    elif nli and nli.get("rows_judged"):
         low, high = nli["valid_rate_95"]
         where = f"{nli['judge']}, {nli['rows_judged']} rows, {nli['source']}"
         lines += [

@@ -74,6 +74,14 @@ class SynthesisSummary(Record):
         found = read_json_or_none(TripletFiles(Path(triplets)).summary)
         return cls.from_json(found) if isinstance(found, dict) else None
 
+    @classmethod
+    def is_scratch(cls, triplets: Path) -> bool:
+        """Whether `syncse synthesize scratch` wrote `triplets`: then its anchors are the
+        LLM's own sentences, and a judge must check them too (`syncse stats` and `syncse
+        filter` both ask). A file without a summary counts as given anchors."""
+        written = cls.load(triplets)
+        return written is not None and written.mode == "scratch"
+
 
 @dataclass
 class FilterSummary(Record):

@@ -165,12 +165,9 @@ class LlamaServerProcess:
                     f"llama-server exited with code {self.proc.returncode} while loading "
                     f"{self.model.name}: {self._last_line()}"
                 )
-            try:
-                with urllib.request.urlopen(health, timeout=2) as response:
-                    if response.status == 200:
-                        return self.base_url
-            except (urllib.error.URLError, OSError):
-                pass  # not listening yet, or 503 while the model loads
+            # The deadline is checked before the poll, not after it: a poll that answered
+            # after the deadline used to count as in time, so a small model that loads in
+            # under one round never timed out however short `startup_timeout` was.
             if time.monotonic() > deadline:
                 # The log's last line goes into the message: `stop()` deletes the log file,
                 # so naming its path would point the user at a file that is gone.
@@ -178,6 +175,12 @@ class LlamaServerProcess:
                     f"llama-server did not answer /health within {self.startup_timeout:g} s "
                     f"while loading {self.model.name}; its last output: {self._last_line()}"
                 )
+            try:
+                with urllib.request.urlopen(health, timeout=2) as response:
+                    if response.status == 200:
+                        return self.base_url
+            except (urllib.error.URLError, OSError):
+                pass  # not listening yet, or 503 while the model loads
 
     def _last_line(self) -> str:
         self._log.flush()
