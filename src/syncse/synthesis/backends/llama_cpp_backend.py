@@ -166,9 +166,7 @@ class LlamaCppBackend:
         except KeyError:
             state = None
         if state is not None:
-            saved = llama_cpp.Llama.longest_token_prefix(
-                state.input_ids[: state.n_tokens], tokens
-            )
+            saved = llama_cpp.Llama.longest_token_prefix(state.input_ids[: state.n_tokens], tokens)
             if saved > common:
                 llm.load_state(state)
                 common = saved
