@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from syncse.errors import SyncseError
@@ -79,7 +80,7 @@ class LlamaCppBackend:
         self._closing = threading.Event()
         self._stop: _StopFlag | None = None
         #: Per context, saved model states of the scored prompts' prefixes (`_score_sync`).
-        self._prefix_states: dict[int, object] = {}
+        self._prefix_states: dict[int, _PrefixStates] = {}
 
     def _threads_per_context(self) -> int:
         total = self.config.n_threads or os.cpu_count() or 1
@@ -155,26 +156,17 @@ class LlamaCppBackend:
         # A context holds one prompt's prefix, so judges that take turns on it (the anchor
         # judge, then the NLI judge, on every scratch row) each re-evaluated their few-shot
         # turns: 5-7 s a verdict on 2 cores against 0.8 s for a verdict that found its
-        # prefix. llama-cpp-python's `LlamaRAMCache` keeps saved states by token prefix (what
-        # `Llama.set_cache` does for generation); a state is saved after a prompt whose
-        # prefix was new and loaded when it covers more of a prompt than the context does.
-        states = self._prefix_states.setdefault(
-            id(llm), llama_cpp.LlamaRAMCache(capacity_bytes=PREFIX_STATE_BYTES)
-        )
-        try:
-            state = states[tokens]
-        except KeyError:
-            state = None
-        if state is not None:
-            saved = llama_cpp.Llama.longest_token_prefix(state.input_ids[: state.n_tokens], tokens)
-            if saved > common:
-                llm.load_state(state)
-                common = saved
+        # prefix. So a state is saved after a prompt whose prefix was new, and loaded when it
+        # covers more of a prompt than the context does.
+        states = self._prefix_states.setdefault(id(llm), _PrefixStates(PREFIX_STATES))
+        saved = states.longest(tokens)
+        if saved is not None and len(saved) > common:
+            common = states.load(llm, saved)
         new_prefix = common < len(tokens) // 2
         llm.n_tokens = min(common, len(tokens) - 1)  # at least one token is evaluated
         llm.eval(tokens[llm.n_tokens :])
         if new_prefix:
-            states[tokens] = llm.save_state()
+            states.save(llm)
         logits = np.ctypeslib.as_array(
             llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)
         ).astype(np.float64)
@@ -282,9 +274,69 @@ class LlamaCppBackend:
         self._prefix_states = {}
 
 
-#: Memory for saved prefix states per context: a state of Qwen2.5-Coder-1.5B after a
-#: 350-token judge prompt is about 10 MB, so this keeps every judge's few-shot prefix.
-PREFIX_STATE_BYTES = 256 << 20
+#: Saved prefix states per context (`_PrefixStates`): one per judge's few-shot prefix, with
+#: room to spare. A state of Qwen2.5-Coder-1.5B after a 350-token judge prompt is 10 MB.
+PREFIX_STATES = 4
+
+
+class _PrefixStates:
+    """One context's saved model states, by the prompt tokens each holds; the least recently
+    used goes first.
+
+    Why not llama-cpp-python's `LlamaRAMCache` with `Llama.save_state`, which do this for
+    generation: a `LlamaState` also copies the context's logits buffer (n_batch x vocabulary
+    floats, 311 MB for Qwen's 152k tokens), so each save and each load cost 0.3 s. Scoring
+    reads the logits from the context itself, so only llama.cpp's own state (the KV cache of
+    the evaluated tokens) is kept, through the same `llama_state_get/set_data` calls."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+
+    def longest(self, tokens: list[int]) -> tuple[int, ...] | None:
+        """The saved prompt sharing the longest prefix with `tokens` (None: none shares one)."""
+        import llama_cpp
+
+        best, length = None, 0
+        for key in self._states:
+            shared = llama_cpp.Llama.longest_token_prefix(key, tokens)
+            if shared > length:
+                best, length = key, shared
+        return None if best is None else best[:length]
+
+    def load(self, llm, prefix: tuple[int, ...]) -> int:
+        """Put the saved state holding `prefix` into the context; return the tokens now held
+        that `prefix` covers."""
+        import ctypes
+
+        import llama_cpp
+
+        key = next(k for k in reversed(self._states) if k[: len(prefix)] == prefix)
+        self._states.move_to_end(key)
+        data = self._states[key]
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        llama_cpp.llama_state_set_data(llm.ctx, buffer, len(data))
+        llm.input_ids[: len(key)] = key
+        llm.n_tokens = len(key)
+        return len(prefix)
+
+    def save(self, llm) -> None:
+        """Keep the context's state, under the tokens it has evaluated."""
+        import ctypes
+
+        import llama_cpp
+
+        if self.capacity < 1:
+            return
+        size = llama_cpp.llama_state_get_size(llm.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        used = llama_cpp.llama_state_get_data(llm.ctx, buffer, size)
+        self._states[tuple(int(t) for t in llm.input_ids[: llm.n_tokens])] = ctypes.string_at(
+            buffer, used
+        )
+        while len(self._states) > self.capacity:
+            self._states.popitem(last=False)
+
 
 #: llama-cpp-python's message for a prompt longer than the context window.
 _CONTEXT_OVERFLOW = re.compile(
