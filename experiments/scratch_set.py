@@ -24,6 +24,8 @@ import shutil
 
 from valid_sets import DATA, MODEL, ROOT, judge_agreement_line, judge_into, run_syncse
 
+from syncse.data.jsonl import read_jsonl
+
 NAME = "scratch-qwen2.5-coder-1.5b"
 ROWS = 1000
 WORK = ROOT / "outputs" / "valid" / "scratch-1.5b"
@@ -70,8 +72,6 @@ def restore() -> None:
 
 
 def synthesize(n: int, step: int | None) -> None:
-    from syncse.data.jsonl import read_jsonl
-
     rows = WORK / "triplets.jsonl"
     have = len(read_jsonl(rows)) if rows.exists() else 0
     targets = list(range(have - have % step + step, n, step)) if step else []
@@ -86,8 +86,6 @@ def synthesize(n: int, step: int | None) -> None:
 def record_run(target: int) -> None:
     """Add the last run's own usage to `runs.jsonl`, so the card can state what the whole
     set cost across runs and sessions (each summary holds only its run's `this_run`)."""
-    from syncse.data.jsonl import read_jsonl
-
     path, runs = WORK / "triplets.jsonl.summary.json", TARGET / RUNS
     at = path.stat().st_mtime
     if runs.exists() and at in {r.get("at") for r in read_jsonl(runs)}:
@@ -107,20 +105,40 @@ def judge() -> None:
 
 
 BLIND = ROOT / "datasets" / "blind-labels" / "round3"
+#: Round 4: rows of the whole set the judge kept and rows it rejected, labelled blind.
+BLIND_JUDGED = ROOT / "datasets" / "blind-labels" / "round4"
 
 
 def _blind_lines() -> str:
-    """Round 3: 100 rows of the first 200, unfiltered, and their anchors, labelled blind."""
+    """Round 3 (100 rows of the first 200, unfiltered, and their anchors) and round 4 (100
+    rows the judge kept, 100 it rejected), labelled blind."""
     if not (BLIND / "score.json").exists():
         return "None yet."
     rows = json.loads((BLIND / "score.json").read_text())["sets"]["scratch-1.5b"]
     anchors = json.loads((BLIND / "anchors" / "score.json").read_text())["sets"]["scratch-1.5b"]
     low, high = rows["valid_95"]
-    return f"""`datasets/blind-labels/round3`: {rows["rows"]} rows drawn from the first 200,
-unfiltered, labelled without knowing their source or any verdict: **{rows["valid"]:.0%} valid** (95%
-interval {low:.0%} to {high:.0%}), positive entailed {rows["positive_entailed"]:.0%}, negative
-contradicts {rows["negative_contradicts"]:.0%}, negative entailed {rows["negative_entailed"]:.0%};
-{anchors["yes"]} of {anchors["items"]} anchors are standalone sentences about the world."""
+    lines = f"""- `datasets/blind-labels/round3`: {rows["rows"]} rows drawn from the first 200,
+  unfiltered, labelled without knowing their source or any verdict: **{rows["valid"]:.0%}
+  valid** (95% interval {low:.0%} to {high:.0%}), positive entailed
+  {rows["positive_entailed"]:.0%}, negative contradicts {rows["negative_contradicts"]:.0%},
+  negative entailed {rows["negative_entailed"]:.0%}; {anchors["yes"]} of {anchors["items"]}
+  anchors are standalone sentences about the world."""
+    if (BLIND_JUDGED / "score.json").exists():
+        score = json.loads((BLIND_JUDGED / "score.json").read_text())["sets"]
+        kept, rejected = score["judge-kept"], score["judge-rejected"]
+        n_kept, n_rejected = (
+            len(read_jsonl(BLIND_JUDGED / f"scratch-1.5b-judge-{side}.jsonl"))
+            for side in ("kept", "rejected")
+        )
+        whole = (n_kept * kept["valid"] + n_rejected * rejected["valid"]) / (n_kept + n_rejected)
+        low, high = kept["valid_95"]
+        lines += f"""
+- `datasets/blind-labels/round4`: {kept["rows"]} of the {n_kept} rows the judge kept and
+  {rejected["rows"]} of the {n_rejected} it rejected, labelled without knowing which:
+  **{kept["valid"]:.0%} of kept rows are valid** (95% interval {low:.0%} to {high:.0%}), with
+  {kept["negative_entailed"]:.0%} entailed negatives; {rejected["valid"]:.0%} of rejected rows
+  are valid, so the whole set is about {whole:.0%} valid."""
+    return lines
 
 
 def _judged_section() -> str:
@@ -147,7 +165,6 @@ positive entailed and the negative contradicted (`python experiments/scratch_set
 
 
 def snapshot() -> None:
-    from syncse.data.jsonl import read_jsonl
     from syncse.synthesis.store import ResponseCache
 
     TARGET.mkdir(parents=True, exist_ok=True)
