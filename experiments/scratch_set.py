@@ -164,6 +164,18 @@ positive entailed and the negative contradicted (`python experiments/scratch_set
 """
 
 
+def _per_kept_row(usage: dict) -> str:
+    """The writing cost per row the judge kept (the judge's own cost is in its section)."""
+    path = TARGET / "triplets.judged.summary.json"
+    if not path.exists():
+        return ""
+    kept = max(1, json.loads(path.read_text())["kept"])
+    return (
+        f" Per row the judge kept: {usage['llm_calls'] / kept:.1f} writing calls and"
+        f"\n  {usage['seconds'] / kept:.1f} s, before judging."
+    )
+
+
 def snapshot() -> None:
     from syncse.synthesis.store import ResponseCache
 
@@ -226,7 +238,7 @@ syncse filter datasets/{NAME}/triplets.jsonl --out kept.jsonl --nli-judge {MODEL
 - Cost ({len(runs)} runs, `runs.jsonl`): {usage["llm_calls"]} LLM calls and
   {usage["completion_tokens"]} generated tokens in {usage["seconds"] / 60:.0f} min on 2 CPU
   cores, {usage["seconds"] / max(1, len(rows)):.1f} s and
-  {usage["llm_calls"] / max(1, len(rows)):.1f} calls per row.
+  {usage["llm_calls"] / max(1, len(rows)):.1f} calls per row.{_per_kept_row(usage)}
 
 ## Blind hand labels
 
