@@ -27,7 +27,7 @@ from valid_sets import DATA, MODEL, ROOT, judge_agreement_line, judge_into, run_
 from syncse.data.jsonl import read_jsonl
 
 NAME = "scratch-qwen2.5-coder-1.5b"
-ROWS = 1000
+ROWS = 2000
 WORK = ROOT / "outputs" / "valid" / "scratch-1.5b"
 JUDGED = WORK / "judged" / "triplets.judged.jsonl"
 TARGET = ROOT / "datasets" / NAME
