@@ -66,3 +66,4 @@ bench: install
 	$(BIN)/python bench/bench_quickstart_synthesis.py
 	$(BIN)/python bench/bench_scratch_prompt.py
 	$(BIN)/python bench/bench_cli_synthesis.py
+	$(BIN)/python bench/bench_judge_turns.py
