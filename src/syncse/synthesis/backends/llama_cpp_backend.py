@@ -159,9 +159,10 @@ class LlamaCppBackend:
         # prefix. So a state is saved after a prompt whose prefix was new, and loaded when it
         # covers more of a prompt than the context does.
         states = self._prefix_states.setdefault(id(llm), _PrefixStates(PREFIX_STATES))
-        saved = states.longest(tokens)
-        if saved is not None and len(saved) > common:
-            common = states.load(llm, saved)
+        key, shared = states.longest(tokens)
+        if key is not None and shared > common:
+            states.load(llm, key)
+            common = shared
         new_prefix = common < len(tokens) // 2
         llm.n_tokens = min(common, len(tokens) - 1)  # at least one token is evaluated
         llm.eval(tokens[llm.n_tokens :])
@@ -293,8 +294,9 @@ class _PrefixStates:
         self.capacity = capacity
         self._states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
 
-    def longest(self, tokens: list[int]) -> tuple[int, ...] | None:
-        """The saved prompt sharing the longest prefix with `tokens` (None: none shares one)."""
+    def longest(self, tokens: list[int]) -> tuple[tuple[int, ...] | None, int]:
+        """The saved prompt sharing the longest prefix with `tokens`, and that prefix's
+        length (None, 0: none shares one)."""
         import llama_cpp
 
         best, length = None, 0
@@ -302,23 +304,20 @@ class _PrefixStates:
             shared = llama_cpp.Llama.longest_token_prefix(key, tokens)
             if shared > length:
                 best, length = key, shared
-        return None if best is None else best[:length]
+        return best, length
 
-    def load(self, llm, prefix: tuple[int, ...]) -> int:
-        """Put the saved state holding `prefix` into the context; return the tokens now held
-        that `prefix` covers."""
+    def load(self, llm, key: tuple[int, ...]) -> None:
+        """Put the state saved under `key` into the context."""
         import ctypes
 
         import llama_cpp
 
-        key = next(k for k in reversed(self._states) if k[: len(prefix)] == prefix)
         self._states.move_to_end(key)
         data = self._states[key]
         buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
         llama_cpp.llama_state_set_data(llm.ctx, buffer, len(data))
         llm.input_ids[: len(key)] = key
         llm.n_tokens = len(key)
-        return len(prefix)
 
     def save(self, llm) -> None:
         """Keep the context's state, under the tokens it has evaluated."""
