@@ -22,7 +22,15 @@ import argparse
 import json
 import shutil
 
-from valid_sets import DATA, MODEL, ROOT, judge_agreement_line, judge_into, run_syncse
+from valid_sets import (
+    DATA,
+    MODEL,
+    ROOT,
+    judge_agreement_line,
+    judge_into,
+    judged_round,
+    run_syncse,
+)
 
 from syncse.data.jsonl import read_jsonl
 
@@ -124,17 +132,12 @@ def _blind_lines() -> str:
   negative entailed {rows["negative_entailed"]:.0%}; {anchors["yes"]} of {anchors["items"]}
   anchors are standalone sentences about the world."""
     if (BLIND_JUDGED / "score.json").exists():
-        score = json.loads((BLIND_JUDGED / "score.json").read_text())["sets"]
-        kept, rejected = score["judge-kept"], score["judge-rejected"]
-        n_kept, n_rejected = (
-            len(read_jsonl(BLIND_JUDGED / f"scratch-1.5b-judge-{side}.jsonl"))
-            for side in ("kept", "rejected")
-        )
-        whole = (n_kept * kept["valid"] + n_rejected * rejected["valid"]) / (n_kept + n_rejected)
+        kept, rejected, whole = judged_round(BLIND_JUDGED, "scratch-1.5b-judge")
         low, high = kept["valid_95"]
         lines += f"""
-- `datasets/blind-labels/round4`: {kept["rows"]} of the {n_kept} rows the judge kept and
-  {rejected["rows"]} of the {n_rejected} it rejected, labelled without knowing which:
+- `datasets/blind-labels/round4`: {kept["rows"]} of the {kept["of"]} rows the judge kept and
+  {rejected["rows"]} of the {rejected["of"]} it rejected among the first 1,000 rows, labelled
+  without knowing which:
   **{kept["valid"]:.0%} of kept rows are valid** (95% interval {low:.0%} to {high:.0%}), with
   {kept["negative_entailed"]:.0%} entailed negatives; {rejected["valid"]:.0%} of rejected rows
   are valid, so the whole set is about {whole:.0%} valid."""

@@ -107,21 +107,33 @@ BLIND = ROOT / "datasets" / "blind-labels" / "round2"
 SECONDS_PER_VERDICT = 17 * 60 / 1010
 
 
+def judged_round(round_dir: Path, files: str) -> tuple[dict, dict, float]:
+    """A blind round of judge-kept and judge-rejected rows: the kept side's and the rejected
+    side's scores, and the whole set's valid rate weighted by the judge's split.
+
+    Args:
+        round_dir: the round's folder (`score.json` and the two set files).
+        files: the set files' stem, e.g. `scratch-1.5b-judge` for
+            `scratch-1.5b-judge-kept.jsonl` and `scratch-1.5b-judge-rejected.jsonl`.
+
+    The weights are the round's own set files (the rows it was drawn from), so the figure
+    describes those rows even after the published set grows.
+    """
+    score = json.loads((round_dir / "score.json").read_text())["sets"]
+    kept, rejected = score["judge-kept"], score["judge-rejected"]
+    n_kept, n_rejected = (
+        sum(1 for line in (round_dir / f"{files}-{side}.jsonl").open() if line.strip())
+        for side in ("kept", "rejected")
+    )
+    kept, rejected = kept | {"of": n_kept}, rejected | {"of": n_rejected}
+    whole = (n_kept * kept["valid"] + n_rejected * rejected["valid"]) / (n_kept + n_rejected)
+    return kept, rejected, whole
+
+
 def _blind_lines() -> str:
     """The blind hand-labelled figures of round 2 (rows the judge kept and rows it rejected,
     drawn from the first 505 rows), with the whole set's rate weighted by the judge's split."""
-    score = json.loads((BLIND / "score.json").read_text())["sets"]
-    kept, rejected = score["judge-kept"], score["judge-rejected"]
-    # The round's own set files: the rows of the first 505 the judge kept / rejected.
-    n_kept, n_rejected = (
-        sum(
-            1
-            for line in (BLIND / f"qwen2.5-coder-1.5b-first505-judge-{side}.jsonl").open()
-            if line.strip()
-        )
-        for side in ("kept", "rejected")
-    )
-    whole = (n_kept * kept["valid"] + n_rejected * rejected["valid"]) / (n_kept + n_rejected)
+    kept, rejected, whole = judged_round(BLIND, "qwen2.5-coder-1.5b-first505-judge")
     low, high = kept["valid_95"]
     return f"""- Blind hand labels (`datasets/blind-labels/round2`: {kept["rows"]} rows the judge
   kept and {rejected["rows"]} it rejected, from the first 505 rows, labelled without knowing which):
