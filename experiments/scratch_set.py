@@ -167,15 +167,21 @@ positive entailed and the negative contradicted (`python experiments/scratch_set
 """
 
 
-def _per_kept_row(usage: dict) -> str:
-    """The writing cost per row the judge kept (the judge's own cost is in its section)."""
+def _per_kept_row(usage: dict, rows: int) -> str:
+    """The writing cost per row the judge kept (the judge's own cost is in its section).
+
+    The judge may have seen fewer rows than were written (a top-up not judged yet), so the
+    cost per written row is scaled by the judged rows per kept row, not divided by the kept
+    count alone."""
     path = TARGET / "triplets.judged.summary.json"
-    if not path.exists():
+    if not path.exists() or not rows:
         return ""
-    kept = max(1, json.loads(path.read_text())["kept"])
+    judged = json.loads(path.read_text())
+    written_per_kept = judged["rows"] / max(1, judged["kept"])
+    calls, seconds = (usage[k] / rows * written_per_kept for k in ("llm_calls", "seconds"))
     return (
-        f" Per row the judge kept: {usage['llm_calls'] / kept:.1f} writing calls and"
-        f"\n  {usage['seconds'] / kept:.1f} s, before judging."
+        f" Per row the judge kept: {calls:.1f} writing calls and"
+        f"\n  {seconds:.1f} s, before judging."
     )
 
 
@@ -241,7 +247,7 @@ syncse filter datasets/{NAME}/triplets.jsonl --out kept.jsonl --nli-judge {MODEL
 - Cost ({len(runs)} runs, `runs.jsonl`): {usage["llm_calls"]} LLM calls and
   {usage["completion_tokens"]} generated tokens in {usage["seconds"] / 60:.0f} min on 2 CPU
   cores, {usage["seconds"] / max(1, len(rows)):.1f} s and
-  {usage["llm_calls"] / max(1, len(rows)):.1f} calls per row.{_per_kept_row(usage)}
+  {usage["llm_calls"] / max(1, len(rows)):.1f} calls per row.{_per_kept_row(usage, len(rows))}
 
 ## Blind hand labels
 
