@@ -136,8 +136,8 @@ def _blind_lines() -> str:
         low, high = kept["valid_95"]
         lines += f"""
 - `datasets/blind-labels/round4`: {kept["rows"]} of the {kept["of"]} rows the judge kept and
-  {rejected["rows"]} of the {rejected["of"]} it rejected among the first 1,000 rows, labelled
-  without knowing which:
+  {rejected["rows"]} of the {rejected["of"]} it rejected among the first
+  {kept["of"] + rejected["of"]:,} rows, labelled without knowing which:
   **{kept["valid"]:.0%} of kept rows are valid** (95% interval {low:.0%} to {high:.0%}), with
   {kept["negative_entailed"]:.0%} entailed negatives; {rejected["valid"]:.0%} of rejected rows
   are valid, so the whole set is about {whole:.0%} valid."""
