@@ -41,6 +41,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from syncse.data.jsonl import count_jsonl
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,11 +87,6 @@ def arm_data(arm: str, rows: int) -> tuple[Path, str]:
     return path, "sup"
 
 
-def rows_in(path: Path) -> int:
-    with path.open(encoding="utf-8") as handle:
-        return sum(1 for line in handle if line.strip())
-
-
 def run_arm(arm: str, seed: int, args) -> dict:
     """Train (unless `none`) and evaluate one arm and seed; return its table row."""
     tag = f"{arm}-r{args.rows}-s{args.steps}-seed{seed}"
@@ -104,7 +101,7 @@ def run_arm(arm: str, seed: int, args) -> dict:
     rows = 0
     if arm != "none":
         data, objective = arm_data(arm, args.rows)
-        rows = min(args.rows, rows_in(data))
+        rows = min(args.rows, count_jsonl(data))
         model = str(folder / "model")
         train = [
             SYNCSE, "train", "--data", str(data), "--out", model, "--model", args.start,

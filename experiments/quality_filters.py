@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from syncse.data.jsonl import count_jsonl
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 STS = ["STS12", "STS13", "STS14", "STS15", "STS16", "STSBenchmark", "SICKRelatedness"]
@@ -125,14 +127,10 @@ class ParaphraseMiniLML3:
         return np.concatenate(vectors)
 
 
-def rows_in(path: Path) -> int:
-    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-
-
 def quality(path: Path, encoder) -> dict:
     from syncse.synthesis.stats import triplet_stats
 
-    if rows_in(path) == 0:  # a filter can keep nothing (SmolLM2's judge does)
+    if count_jsonl(path) == 0:  # a filter can keep nothing (SmolLM2's judge does)
         return {"rows": 0}
 
     stats = triplet_stats(path, encoder)
@@ -156,7 +154,7 @@ def run(start: str, name: str, arm: str, seed: int, out: Path) -> Path:
         return result
     s = STARTS[start]
     data = filtered_set(name, arm, out)
-    if rows_in(data) == 0:
+    if count_jsonl(data) == 0:
         print(f"   {data.name}: no rows kept, nothing to train")
         return result
     config = TrainingConfig(

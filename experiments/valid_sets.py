@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from syncse.data.jsonl import count_jsonl
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "senteval"
 NAME = "flickr8k-partial-qwen2.5-coder-1.5b"
@@ -122,8 +124,7 @@ def judged_round(round_dir: Path, files: str) -> tuple[dict, dict, float]:
     score = json.loads((round_dir / "score.json").read_text())["sets"]
     kept, rejected = score["judge-kept"], score["judge-rejected"]
     n_kept, n_rejected = (
-        sum(1 for line in (round_dir / f"{files}-{side}.jsonl").open() if line.strip())
-        for side in ("kept", "rejected")
+        count_jsonl(round_dir / f"{files}-{side}.jsonl") for side in ("kept", "rejected")
     )
     kept, rejected = kept | {"of": n_kept}, rejected | {"of": n_rejected}
     whole = (n_kept * kept["valid"] + n_rejected * rejected["valid"]) / (n_kept + n_rejected)

@@ -505,6 +505,16 @@ def test_run_lock_refuses_a_second_holder_and_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_row_count_agrees_with_the_reader_on_blank_lines_and_a_missing_file(tmp_path):
+    from syncse.data.jsonl import count_jsonl, jsonl_text, read_jsonl
+
+    path = tmp_path / "rows.jsonl"
+    assert count_jsonl(path) == 0 == len(read_jsonl(path))
+    rows = [{"sent0": f"Sentence {i}.", "note": "a\u2028b"} for i in range(5)]
+    path.write_text("\n" + jsonl_text(rows[:2]) + "  \n\n" + jsonl_text(rows[2:]) + "\n")
+    assert count_jsonl(path) == len(read_jsonl(path)) == 5
+
+
 def test_torn_records_from_an_older_crash_are_recomputed_not_trusted(tmp_path):
     from syncse.pipeline.run import StageLog
 
