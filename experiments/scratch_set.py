@@ -32,7 +32,7 @@ from valid_sets import (
     run_syncse,
 )
 
-from syncse.data.jsonl import read_jsonl
+from syncse.data.jsonl import count_jsonl, read_jsonl
 
 NAME = "scratch-qwen2.5-coder-1.5b"
 ROWS = 2000
@@ -152,11 +152,18 @@ def _judged_section() -> str:
     nli = s["nli"]
     low, high = nli["valid_rate_95"]
     kept = max(1, s["kept"])
-    return f"""`triplets.judged.jsonl`: the {s["kept"]} of {s["rows"]} rows that the NLI judge
+    written = count_jsonl(TARGET / "triplets.jsonl")
+    # A top-up not judged yet: say which rows the kept subset comes from.
+    of = (
+        f"the first {s['rows']} of the {written} rows"
+        if written > s["rows"]
+        else f"{s['rows']} rows"
+    )
+    return f"""`triplets.judged.jsonl`: the {s["kept"]} of {of} that the NLI judge
 (`--nli-judge {MODEL}`) found valid: the anchor a standalone sentence about the world, the
 positive entailed and the negative contradicted (`python experiments/scratch_set.py judge`).
 
-- Judge's figures on all rows: valid {nli["valid_rate"]:.1%} (95% interval {low:.1%} to
+- Judge's figures on the rows it judged: valid {nli["valid_rate"]:.1%} (95% interval {low:.1%} to
   {high:.1%}), bad anchors {nli.get("bad_anchor_rate", 0):.1%}, positive entailed
   {nli["positive_entailed_rate"]:.1%}, negative contradicts
   {nli["negative_contradicts_rate"]:.1%}, negative entailed {nli["negative_entailed_rate"]:.1%}.
